@@ -1,0 +1,135 @@
+"""Argus settings. Everything deployment-specific comes from the environment (12-factor);
+every setting has a default that works on a laptop. docs/configuration.md lists them all."""
+import os
+from pathlib import Path
+
+import dj_database_url
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VERSION = "0.1.0"
+
+
+def env_str(name, default):
+    return os.environ.get(name, default)
+
+
+def env_int(name, default):
+    return int(os.environ.get(name, default))
+
+
+def env_bool(name, default):
+    return os.environ.get(name, str(default)).strip().lower() in ("1", "true", "yes", "on")
+
+
+SECRET_KEY = env_str("DJANGO_SECRET_KEY", "argus-insecure-dev-key-change-me")
+DEBUG = env_bool("DJANGO_DEBUG", False)
+ALLOWED_HOSTS = [h.strip() for h in env_str("DJANGO_ALLOWED_HOSTS", "*").split(",") if h.strip()]
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework_api_key",
+    "drf_spectacular",
+    "feeds",
+    "inference",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "argus_project.urls"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+WSGI_APPLICATION = "argus_project.wsgi.application"
+
+DATABASES = {
+    "default": dj_database_url.parse(
+        env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"), conn_max_age=600
+    )
+}
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "var" / "static"
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["feeds.auth.APIKeyAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["feeds.auth.HasTeamKey"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "feeds.errors.api_exception_handler",
+    "UNAUTHENTICATED_USER": None,
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Argus API",
+    "DESCRIPTION": "Predictive server-incident engine: feed 5-minute server metrics, read risk "
+    "scores, alerts and 8-hour forecasts. Authenticate with the `X-API-Key` header.",
+    "VERSION": VERSION,
+    "SERVE_INCLUDE_SCHEMA": False,
+    "APPEND_COMPONENTS": {
+        "securitySchemes": {"ApiKeyAuth": {"type": "apiKey", "in": "header", "name": "X-API-Key"}}
+    },
+    "SECURITY": [{"ApiKeyAuth": []}],
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env_str("ARGUS_LOG_LEVEL", "INFO")},
+}
+
+# --- Argus -------------------------------------------------------------------------------------
+REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
+# Seconds a client waits for Redis before the request fails with 503.
+ARGUS_REDIS_TIMEOUT = float(env_str("ARGUS_REDIS_TIMEOUT", "2"))
+# Rate limits per API key, "<count>/<sec|min|hour>"; a team may override each in admin.
+ARGUS_RATE_FEED = env_str("ARGUS_RATE_FEED", "60/min")
+ARGUS_RATE_READ = env_str("ARGUS_RATE_READ", "30/min")
+ARGUS_RATE_ADMIN = env_str("ARGUS_RATE_ADMIN", "10/min")
+# Request limits for POST /feed/data.
+ARGUS_MAX_RECORDS = env_int("ARGUS_MAX_RECORDS", 10_000)
+ARGUS_MAX_BODY_BYTES = env_int("ARGUS_MAX_BODY_BYTES", 16 * 1024 * 1024)
+# Rolling windows: 5-minute slots kept per server (288 = 24 h), points needed before warm-up
+# completes, and how long (wall-clock seconds) a silent server is kept.
+ARGUS_WINDOW_SLOTS = env_int("ARGUS_WINDOW_SLOTS", 288)
+ARGUS_WARMUP_RECORDS = env_int("ARGUS_WARMUP_RECORDS", 100)
+ARGUS_SERVER_TTL = env_int("ARGUS_SERVER_TTL", 7 * 24 * 3600)
+# Timestamps further than this many seconds ahead of the server clock are rejected.
+ARGUS_MAX_FUTURE_SECONDS = env_int("ARGUS_MAX_FUTURE_SECONDS", 3600)
+
+# Django reads the body only after our own size check, which answers 413 itself.
+DATA_UPLOAD_MAX_MEMORY_SIZE = ARGUS_MAX_BODY_BYTES
