@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework_api_key",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "feeds",
     "inference",
 ]
@@ -98,10 +99,7 @@ SPECTACULAR_SETTINGS = {
     "scores, alerts and 8-hour forecasts. Authenticate with the `X-API-Key` header.",
     "VERSION": VERSION,
     "SERVE_INCLUDE_SCHEMA": False,
-    "APPEND_COMPONENTS": {
-        "securitySchemes": {"ApiKeyAuth": {"type": "apiKey", "in": "header", "name": "X-API-Key"}}
-    },
-    "SECURITY": [{"ApiKeyAuth": []}],
+    "REDOC_DIST": "SIDECAR",  # the docs page's JavaScript is served from here, not a CDN
 }
 
 LOGGING = {

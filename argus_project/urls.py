@@ -1,22 +1,17 @@
-"""
-URL configuration for argus_project project.
-
-The `urlpatterns` list routes URLs to views. For more information please see:
-    https://docs.djangoproject.com/en/5.2/topics/http/urls/
-Examples:
-Function views
-    1. Add an import:  from my_app import views
-    2. Add a URL to urlpatterns:  path('', views.home, name='home')
-Class-based views
-    1. Add an import:  from other_app.views import Home
-    2. Add a URL to urlpatterns:  path('', Home.as_view(), name='home')
-Including another URLconf
-    1. Import the include() function: from django.urls import include, path
-    2. Add a URL to urlpatterns:  path('blog/', include('blog.urls'))
-"""
 from django.contrib import admin
 from django.urls import path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
+
+from feeds import views as feed_views
+
+handler404 = "feeds.errors.json_404"
+handler500 = "feeds.errors.json_500"
 
 urlpatterns = [
-    path('admin/', admin.site.urls),
+    path("feed/data", feed_views.FeedDataView.as_view(), name="feed-data"),
+    path("status", feed_views.StatusView.as_view(), name="status"),
+    path("health", feed_views.HealthView.as_view(), name="health"),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularRedocView.as_view(url_name="schema"), name="docs"),
+    path("admin/", admin.site.urls),
 ]

@@ -1,3 +1,33 @@
+from django.core.validators import RegexValidator
 from django.db import models
+from rest_framework_api_key.models import AbstractAPIKey
 
-# Create your models here.
+RATE_HELP = 'Overrides the server default for this team, e.g. "1000/min". Blank uses the default.'
+rate_validator = RegexValidator(r"^\d+/(s|sec|second|m|min|minute|h|hour)$", 'Use "<count>/<sec|min|hour>".')
+
+
+class Team(models.Model):
+    """A tenant. Every window, prediction and rate limit belongs to exactly one team."""
+
+    slug = models.SlugField(max_length=50, unique=True)
+    name = models.CharField(max_length=100, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+    rate_feed = models.CharField(max_length=20, blank=True, validators=[rate_validator], help_text=RATE_HELP)
+    rate_read = models.CharField(max_length=20, blank=True, validators=[rate_validator], help_text=RATE_HELP)
+    rate_admin = models.CharField(max_length=20, blank=True, validators=[rate_validator], help_text=RATE_HELP)
+
+    class Meta:
+        ordering = ("slug",)
+
+    def __str__(self):
+        return self.name or self.slug
+
+
+class TeamAPIKey(AbstractAPIKey):
+    """An API key of one team: stored as a SHA-512 hash with a visible prefix; revocable, may expire."""
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="api_keys")
+
+    class Meta(AbstractAPIKey.Meta):
+        verbose_name = "API key"
+        verbose_name_plural = "API keys"

@@ -1,0 +1,79 @@
+-- Append one validated batch to a team's rolling windows, atomically (one script = one step).
+-- After prune.lua: KEYS[4..] one window list per server; ARGV[3] record size in bytes,
+-- ARGV[4] window length in slots, then one packed blob per server in KEYS order. A blob is
+-- that server's new records sorted by slot, one per slot; each record starts with its slot
+-- as a little-endian uint32.
+-- A window is a list of records sorted by slot. New records are merged into its tail: in the
+-- usual case (a newer slot) that pops nothing and pushes one record; a re-sent slot replaces
+-- the stored one; an out-of-order batch pops back to where it belongs and pushes the merge.
+local record_size, window_slots = tonumber(ARGV[3]), tonumber(ARGV[4])
+
+local function slot_of(record)
+  return (struct.unpack('<I4', record))
+end
+
+local function push_all(key, records)
+  for i = 1, #records, 1000 do  -- unpack() in bounded chunks: Lua's C stack is limited
+    redis.call('RPUSH', key, unpack(records, i, math.min(i + 999, #records)))
+  end
+end
+
+local count_args, seen_args, points_delta = {}, {}, 0
+for k = 4, #KEYS do
+  local key, blob = KEYS[k], ARGV[k + 1]
+  local incoming = {}
+  for pos = 1, #blob, record_size do
+    incoming[#incoming + 1] = string.sub(blob, pos, pos + record_size - 1)
+  end
+  local before = redis.call('LLEN', key)
+  local last = redis.call('LINDEX', key, -1)
+  local newest = slot_of(incoming[#incoming])
+  if last and slot_of(last) > newest then newest = slot_of(last) end
+  local cutoff = newest - window_slots + 1
+
+  -- pop the stored tail that overlaps the new records, then merge (new wins on equal slots)
+  local tail = {}
+  local first_new = slot_of(incoming[1])
+  while last and slot_of(last) >= first_new do
+    table.insert(tail, 1, redis.call('RPOP', key))
+    last = redis.call('LINDEX', key, -1)
+  end
+  local merged, i, j = {}, 1, 1
+  while i <= #tail or j <= #incoming do
+    local a, b = tail[i], incoming[j]
+    local record
+    if b == nil or (a ~= nil and slot_of(a) < slot_of(b)) then
+      record, i = a, i + 1
+    else
+      if a ~= nil and slot_of(a) == slot_of(b) then i = i + 1 end
+      record, j = b, j + 1
+    end
+    if slot_of(record) >= cutoff then merged[#merged + 1] = record end
+  end
+  push_all(key, merged)
+
+  -- trim the head to the window
+  local head = redis.call('LINDEX', key, 0)
+  while head and slot_of(head) < cutoff do
+    redis.call('LPOP', key)
+    head = redis.call('LINDEX', key, 0)
+  end
+  redis.call('PEXPIRE', key, ttl_ms)
+
+  local after = redis.call('LLEN', key)
+  points_delta = points_delta + after - before
+  local server = string.sub(key, #window_prefix + 1)
+  count_args[#count_args + 1] = server
+  count_args[#count_args + 1] = after
+  seen_args[#seen_args + 1] = now
+  seen_args[#seen_args + 1] = server
+end
+
+for i = 1, #count_args, 1000 do
+  redis.call('HSET', counts, unpack(count_args, i, math.min(i + 999, #count_args)))
+  redis.call('ZADD', seen, unpack(seen_args, i, math.min(i + 999, #seen_args)))
+end
+local points = redis.call('HINCRBY', meta, 'points', points_delta)
+local tick = redis.call('HINCRBY', meta, 'tick', 1)
+for k = 1, 3 do redis.call('PEXPIRE', KEYS[k], ttl_ms) end
+return {tick, points, redis.call('ZCARD', seen)}

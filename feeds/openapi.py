@@ -1,0 +1,91 @@
+"""Request and response shapes for the OpenAPI schema (documentation only: the feed view
+validates with feeds.records, which is stricter and much faster than serializers)."""
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from rest_framework import serializers
+
+from .schema import INTEGER_METRICS, METRICS, PERCENT_METRICS, STATUSES, UPTIME_CAP_DAYS
+
+
+class APIKeyScheme(OpenApiAuthenticationExtension):
+    target_class = "feeds.auth.APIKeyAuthentication"
+    name = "ApiKeyAuth"
+
+    def get_security_definition(self, auto_schema):
+        return {"type": "apiKey", "in": "header", "name": "X-API-Key",
+                "description": "A team's API key, created in Django admin or with "
+                               "`manage.py create_api_key`."}
+
+
+def _metric_field(name):
+    if name == "uptime_days":
+        return serializers.IntegerField(min_value=0, help_text=f"Days since last reboot; values above {UPTIME_CAP_DAYS} are stored as {UPTIME_CAP_DAYS}.")
+    if name in INTEGER_METRICS:
+        return serializers.IntegerField(min_value=0)
+    if name in PERCENT_METRICS:
+        return serializers.FloatField(min_value=0, max_value=100)
+    return serializers.FloatField(min_value=0)
+
+
+MetricRecord = type("MetricRecord", (serializers.Serializer,), {
+    "__doc__": "One server's metrics at one time. All 16 fields are required; numbers must be "
+               "JSON numbers (not strings, booleans, null, NaN or Infinity).",
+    "timestamp": serializers.CharField(help_text="ISO 8601; no zone means UTC. At most 1 hour in the future. Floored to the 5-minute grid."),
+    "server_name": serializers.CharField(max_length=128, help_text="Unique server identifier; its prefix selects the profile (ppdb, ppml, ppapi, ppcond, ppetl, pprisk)."),
+    "status": serializers.ChoiceField(choices=STATUSES),
+    **{m: _metric_field(m) for m in METRICS},
+})
+
+
+class FeedRequest(serializers.Serializer):
+    records = MetricRecord(many=True, help_text="At most ARGUS_MAX_RECORDS (10,000) records and ARGUS_MAX_BODY_BYTES (16 MB) per request.")
+
+
+class FeedAccepted(serializers.Serializer):
+    status = serializers.ChoiceField(choices=["accepted", "warming_up"])
+    records_received = serializers.IntegerField()
+    tick = serializers.IntegerField(help_text="The team's accepted batches so far.")
+    rolling_window_size = serializers.IntegerField(help_text="Points the team holds in its rolling windows.")
+    warmup_complete = serializers.BooleanField()
+    progress = serializers.CharField(required=False, help_text='Only while warming up, e.g. "45% (need 100 records minimum)".')
+    warnings = serializers.ListField(child=serializers.CharField(), required=False, help_text="Unknown fields that were ignored.")
+
+
+class FeedIgnored(serializers.Serializer):
+    status = serializers.ChoiceField(choices=["ignored"])
+    reason = serializers.CharField()
+
+
+class FeedError(serializers.Serializer):
+    status = serializers.ChoiceField(choices=["error"])
+    message = serializers.CharField()
+    errors = serializers.ListField(child=serializers.CharField(), required=False,
+                                   help_text='One line per problem: "records[3] (ppdb003).mem_used_pct: 140.0 is above the maximum 100".')
+
+
+class Detail(serializers.Serializer):
+    detail = serializers.CharField()
+
+
+class Health(serializers.Serializer):
+    status = serializers.ChoiceField(choices=["ok", "unavailable"])
+    redis_reachable = serializers.BooleanField()
+
+
+class Status(serializers.Serializer):
+    status = serializers.CharField()
+    version = serializers.CharField()
+    redis_reachable = serializers.BooleanField()
+    model_loaded = serializers.BooleanField()
+    team = serializers.CharField(required=False, help_text="With a key: the key's team.")
+    rolling_window_size = serializers.IntegerField(required=False)
+    tick_count = serializers.IntegerField(required=False)
+    servers_tracked = serializers.IntegerField(required=False)
+    warmup_complete = serializers.BooleanField(required=False)
+    last_prediction = serializers.DateTimeField(required=False, allow_null=True)
+
+
+COMMON_ERRORS = {
+    401: Detail,
+    429: Detail,
+    503: Detail,
+}

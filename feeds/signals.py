@@ -1,0 +1,9 @@
+"""How feeds/ talks to the rest of Argus without importing it (DESIGN.md: dependencies point one way).
+
+batch_accepted: sent after a batch is stored; kwargs team_id, tick.
+status_requested: sent by GET /status; kwargs team_id (None without a key). Each receiver
+returns a dict of fields to add to the response (inference adds model and prediction state)."""
+from django.dispatch import Signal
+
+batch_accepted = Signal()
+status_requested = Signal()
