@@ -1,0 +1,48 @@
+"""GET /status: service fields for anyone, the team's feed state for a key."""
+from tests.conftest import make_batch
+
+
+def test_without_a_key_it_shows_only_service_fields(client, team_a):
+    client.post("/feed/data", {"records": make_batch(3)}, format="json", **team_a.headers)
+    response = client.get("/status")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "version": "0.1.0", "redis_reachable": True,
+                               "model_loaded": False}
+
+
+def test_with_a_key_it_shows_the_teams_feed_state(client, team_a):
+    client.post("/feed/data", {"records": make_batch(45)}, format="json", **team_a.headers)
+    client.post("/feed/data", {"records": make_batch(45, "2025-01-15T10:05:00")}, format="json", **team_a.headers)
+    body = client.get("/status", **team_a.headers).json()
+    assert body["team"] == "team-a"
+    assert body["rolling_window_size"] == 90
+    assert body["tick_count"] == 2
+    assert body["servers_tracked"] == 45
+    assert body["warmup_complete"] is False
+    assert body["last_prediction"] is None
+
+
+def test_warm_up_completes_at_the_configured_number_of_points(client, team_a, settings):
+    settings.ARGUS_WARMUP_RECORDS = 3
+    client.post("/feed/data", {"records": make_batch(3)}, format="json", **team_a.headers)
+    assert client.get("/status", **team_a.headers).json()["warmup_complete"] is True
+
+
+def test_each_team_sees_only_its_own_state(client, team_a, team_b):
+    client.post("/feed/data", {"records": make_batch(5)}, format="json", **team_a.headers)
+    body = client.get("/status", **team_b.headers).json()
+    assert (body["team"], body["rolling_window_size"], body["tick_count"], body["servers_tracked"]) == ("team-b", 0, 0, 0)
+
+
+def test_a_bad_key_is_refused_rather_than_treated_as_anonymous(client, team_a):
+    response = client.get("/status", HTTP_X_API_KEY="bad.key")
+    assert response.status_code == 401
+
+
+def test_it_reports_redis_unreachable_without_a_key(client, settings):
+    from feeds.local_redis import free_port
+
+    settings.REDIS_URL = f"redis://127.0.0.1:{free_port()}/0"
+    response = client.get("/status")
+    assert response.status_code == 200
+    assert response.json()["redis_reachable"] is False
