@@ -41,3 +41,13 @@ def test_a_team_is_not_created_twice_unless_asked():
 def test_a_key_for_a_missing_team_is_a_clear_error():
     with pytest.raises(CommandError, match="No team 'ghost'"):
         run("create_api_key", "ghost")
+
+
+@pytest.mark.django_db
+def test_replace_revokes_the_earlier_keys_of_that_name():
+    run("create_team", "platform")
+    first = run("create_api_key", "platform", "--name", "demo")[-1]
+    other = run("create_api_key", "platform", "--name", "other")[-1]
+    second = run("create_api_key", "platform", "--name", "demo", "--replace")[-1]
+    assert not TeamAPIKey.objects.is_valid(first)
+    assert TeamAPIKey.objects.is_valid(second) and TeamAPIKey.objects.is_valid(other)

@@ -4,7 +4,6 @@ import socket
 import threading
 
 import pytest
-import redis
 import requests
 
 from feeds.local_redis import free_port, start_redis_server
@@ -30,7 +29,7 @@ def own_redis(tmp_path):
 
 
 def test_an_outage_gives_503s_and_the_service_resumes_when_redis_returns(tmp_path, own_redis):
-    from tests.conftest import LiveStack
+    from tests.live import LiveStack
 
     url, stop_redis, restart_redis = own_redis
     stack = LiveStack(tmp_path, url)

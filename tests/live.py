@@ -1,0 +1,70 @@
+"""Argus served by real gunicorn processes, for tests and benchmarks that go over HTTP."""
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+
+from feeds.local_redis import free_port
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class LiveStack:
+    """Real gunicorn processes serving Argus over HTTP, with their own SQLite file and a team
+    and key made by the management commands, as an operator would."""
+
+    def __init__(self, tmp_path, redis_url):
+        self.tmp_path = tmp_path
+        self.env = {
+            **os.environ,
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+            "REDIS_URL": redis_url,
+            "DJANGO_SETTINGS_MODULE": "argus_project.settings",
+            "ARGUS_LOG_LEVEL": "WARNING",
+        }
+        self.processes = []
+        self.manage("migrate", "-v0")
+
+    def manage(self, *args):
+        result = subprocess.run([sys.executable, str(ROOT / "manage.py"), *args], env=self.env,
+                                capture_output=True, text=True, timeout=120, cwd=ROOT)
+        assert result.returncode == 0, result.stderr
+        return result.stdout.strip().splitlines()
+
+    def create_key(self, team_slug):
+        self.manage("create_team", team_slug, "--exist-ok")
+        return self.manage("create_api_key", team_slug)[-1]
+
+    def start_web(self, workers=1, **settings):
+        port = free_port()
+        env = {**self.env, **{k: str(v) for k, v in settings.items()}}
+        process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "argus_project.wsgi", "--bind", f"127.0.0.1:{port}",
+             "--workers", str(workers), "--log-level", "warning"],
+            env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=open(self.tmp_path / f"web-{port}.log", "w"),
+        )
+        self.processes.append(process)
+        url = f"http://127.0.0.1:{port}"
+        wait_for_http(url + "/status", process)
+        return url
+
+    def stop(self):
+        for process in self.processes:
+            process.terminate()
+        for process in self.processes:
+            process.wait(15)
+
+
+def wait_for_http(url, process, timeout=30):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert process.poll() is None, f"server exited with {process.returncode}"
+        try:
+            requests.get(url, timeout=1)
+            return
+        except requests.ConnectionError:
+            time.sleep(0.1)
+    raise TimeoutError(f"{url} did not answer in {timeout}s")
