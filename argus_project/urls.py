@@ -9,6 +9,7 @@ handler500 = "feeds.errors.json_500"
 
 urlpatterns = [
     path("feed/data", feed_views.FeedDataView.as_view(), name="feed-data"),
+    path("feed/servers/<path:server_name>", feed_views.ServerView.as_view(), name="feed-server"),
     path("status", feed_views.StatusView.as_view(), name="status"),
     path("health", feed_views.HealthView.as_view(), name="health"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -66,6 +66,12 @@ class Detail(serializers.Serializer):
     detail = serializers.CharField()
 
 
+class ServerForgotten(serializers.Serializer):
+    status = serializers.ChoiceField(choices=["forgotten"])
+    server_name = serializers.CharField()
+    points_removed = serializers.IntegerField()
+
+
 class Health(serializers.Serializer):
     status = serializers.ChoiceField(choices=["ok", "unavailable"])
     redis_reachable = serializers.BooleanField()

@@ -1,4 +1,6 @@
 """Thin views: authenticate, meter, hand the work to feeds.records / feeds.windows, answer."""
+from datetime import timedelta
+
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -12,7 +14,7 @@ from .records import BatchTooLarge, MalformedBody, ValidationFailed, parse_body,
 from .redis_client import redis_reachable
 from .signals import batch_accepted, status_requested
 from .throttles import KeyRateThrottle
-from .windows import append_batch, team_stats
+from .windows import append_batch, forget_server, team_stats
 
 
 def error(status, message, errors=None):
@@ -47,7 +49,8 @@ class FeedDataView(APIView):
             return error(413, too_big)
         try:
             records, extra_fields = parse_body(request.body)
-            batch = validate_batch(records, extra_fields, settings.ARGUS_MAX_RECORDS)
+            batch = validate_batch(records, extra_fields, settings.ARGUS_MAX_RECORDS,
+                                   max_future=timedelta(seconds=settings.ARGUS_MAX_FUTURE_SECONDS))
         except RequestDataTooBig:
             return error(413, too_big)
         except MalformedBody as exc:
@@ -75,6 +78,21 @@ class FeedDataView(APIView):
         if batch.warnings:
             body["warnings"] = batch.warnings
         return Response(body)
+
+
+class ServerView(APIView):
+    rate_scope = "admin"
+    throttle_classes = [KeyRateThrottle]
+
+    @extend_schema(
+        summary="Forget a server (e.g. decommissioned) instead of waiting for ARGUS_SERVER_TTL",
+        responses={200: openapi.ServerForgotten, 404: openapi.Detail, **openapi.COMMON_ERRORS},
+    )
+    def delete(self, request, server_name):
+        held = forget_server(request.auth.team_id, server_name)
+        if held is None:
+            return Response({"detail": f"No server '{server_name}' in this team's windows"}, status=404)
+        return Response({"status": "forgotten", "server_name": server_name, "points_removed": held})
 
 
 class StatusView(APIView):

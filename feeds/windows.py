@@ -50,6 +50,7 @@ def _lua(name):
 # Both scripts start by forgetting servers past their TTL (prune.lua).
 APPEND_SCRIPT = _lua("prune") + _lua("append")
 STATS_SCRIPT = _lua("prune") + _lua("stats")
+FORGET_SCRIPT = _lua("prune") + _lua("forget")
 
 
 def _ttl_ms():
@@ -92,6 +93,14 @@ def team_stats(team_id) -> TeamStats:
     meta_keys, window_prefix = _team_keys(team_id)
     tick, points, servers = run_script(STATS_SCRIPT, meta_keys, [window_prefix, _ttl_ms()])
     return TeamStats(tick, points, servers)
+
+
+def forget_server(team_id, server_name: str):
+    """Drops a server's window now (a decommissioned server). Returns the points it held, or
+    None if the team has no such server."""
+    meta_keys, window_prefix = _team_keys(team_id)
+    held = run_script(FORGET_SCRIPT, meta_keys, [window_prefix, _ttl_ms(), server_name])
+    return None if held < 0 else held
 
 
 def read_windows(team_id) -> dict:

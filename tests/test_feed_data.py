@@ -120,6 +120,15 @@ def test_it_rejects_a_timestamp_more_than_an_hour_ahead(client, team_a, redis_cl
     assert_nothing_stored(team_a, redis_client)
 
 
+def test_the_future_limit_is_a_setting(client, team_a, settings):
+    from datetime import datetime, timedelta, timezone
+
+    settings.ARGUS_MAX_FUTURE_SECONDS = 600
+    ahead = (datetime.now(timezone.utc) + timedelta(minutes=15)).isoformat()
+    [error] = post(client, team_a, [make_record(timestamp=ahead)]).json()["errors"]
+    assert "is more than 10 minutes in the future" in error
+
+
 def test_it_accepts_a_timestamp_up_to_an_hour_ahead(client, team_a):
     from datetime import datetime, timedelta, timezone
 
