@@ -63,8 +63,8 @@ def wait_for_http(url, process, timeout=30):
     while time.monotonic() < deadline:
         assert process.poll() is None, f"server exited with {process.returncode}"
         try:
-            requests.get(url, timeout=1)
+            requests.get(url, timeout=5)
             return
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):  # still importing
             time.sleep(0.1)
     raise TimeoutError(f"{url} did not answer in {timeout}s")
