@@ -133,3 +133,41 @@ ARGUS_MAX_FUTURE_SECONDS = env_int("ARGUS_MAX_FUTURE_SECONDS", 3600)
 
 # Django reads the body only after our own size check, which answers 413 itself.
 DATA_UPLOAD_MAX_MEMORY_SIZE = ARGUS_MAX_BODY_BYTES
+
+# --- Celery (workers run the model; web processes only enqueue) ------------------------------
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL)
+CELERY_TASK_IGNORE_RESULT = True  # results go to the prediction cache, not a result backend
+CELERY_TASK_SERIALIZER = "json"  # pickle + root makes Celery refuse to start
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_DEFAULT_QUEUE = "inference"
+CELERY_TASK_ROUTES = {"inference.tasks.*": {"queue": "inference"}}
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1  # one task at a time per process
+CELERY_TASK_ACKS_LATE = True  # a task is acknowledged after it ran, so a killed worker's run is redone
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# Hard and soft limits for one team's run (a 10,000-server fleet on CPU takes well under this).
+ARGUS_RUN_TIME_LIMIT = env_int("ARGUS_RUN_TIME_LIMIT", 300)
+CELERY_TASK_TIME_LIMIT = ARGUS_RUN_TIME_LIMIT
+CELERY_TASK_SOFT_TIME_LIMIT = ARGUS_RUN_TIME_LIMIT - 10
+# An unacknowledged task (its worker died) goes back to the queue after this long.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": ARGUS_RUN_TIME_LIMIT + 60}
+# A new pool process imports torch and loads the model (6-10 s); Celery's default 4 s would
+# kill and respawn it forever.
+CELERY_WORKER_PROC_ALIVE_TIMEOUT = 60
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+
+# --- Inference ---------------------------------------------------------------------------------
+# Model directory (default: the model committed in inference/default_model).
+ARGUS_MODEL_DIR = env_str("ARGUS_MODEL_DIR", "")
+# "cuda", "cpu" or empty for automatic (CUDA when present).
+ARGUS_DEVICE = env_str("ARGUS_DEVICE", "")
+# torch threads per worker process; keep threads x processes <= cores.
+ARGUS_TORCH_THREADS = env_int("ARGUS_TORCH_THREADS", 1)
+# Servers per forward pass (bounds memory for large fleets).
+ARGUS_INFERENCE_CHUNK = env_int("ARGUS_INFERENCE_CHUNK", 128)
+# A server whose newest point lags the team's newest by more than this (data time) is stale.
+ARGUS_STALE_SECONDS = env_int("ARGUS_STALE_SECONDS", 3600)
+# Gaps up to this many seconds are filled; longer ones mark the server as gappy.
+ARGUS_MAX_FILL_SECONDS = env_int("ARGUS_MAX_FILL_SECONDS", 1800)
+# Predictions older than this (wall clock) are reported as stale by /status.
+ARGUS_PREDICTIONS_STALE_SECONDS = env_int("ARGUS_PREDICTIONS_STALE_SECONDS", 900)

@@ -1,7 +1,8 @@
 """Per-team, per-server rolling windows in Redis.
 
 Layout (every key carries the team in a hash tag, so a team lives on one Redis Cluster shard):
-  argus:{<team>}:meta          hash: tick (accepted batches), points (points held)
+  argus:{<team>}:meta          hash: tick (accepted batches), points (points held),
+                               updated (arrival of the last batch, ms)
   argus:{<team>}:seen          zset: server -> last arrival (ms, Redis clock), for the server TTL
   argus:{<team>}:counts        hash: server -> points held
   argus:{<team>}:w:<server>    list of packed records sorted by slot, newest ARGUS_WINDOW_SLOTS slots
@@ -16,7 +17,7 @@ import numpy as np
 from django.conf import settings
 
 from .records import Batch
-from .redis_client import get_redis, run_script
+from .redis_client import run_script
 from .schema import METRICS
 
 RECORD = np.dtype([("slot", "<u4"), ("status", "u1"), ("values", "<f4", (len(METRICS),))])
@@ -51,6 +52,7 @@ def _lua(name):
 APPEND_SCRIPT = _lua("prune") + _lua("append")
 STATS_SCRIPT = _lua("prune") + _lua("stats")
 FORGET_SCRIPT = _lua("prune") + _lua("forget")
+READ_SCRIPT = _lua("prune") + _lua("read")
 
 
 def _ttl_ms():
@@ -103,16 +105,22 @@ def forget_server(team_id, server_name: str):
     return None if held < 0 else held
 
 
-def read_windows(team_id) -> dict:
-    """server name -> its window as a RECORD array sorted by slot (one pipelined round trip)."""
-    redis = get_redis()
+@dataclass(frozen=True)
+class Snapshot:
+    """A team's windows at one tick: server name -> RECORD array sorted by slot."""
+
+    tick: int
+    updated_ms: int  # arrival of the last batch (Redis clock)
+    windows: dict
+
+
+def read_windows(team_id) -> Snapshot:
+    """All of a team's windows and its tick, consistent with each other, in one round trip."""
     meta_keys, window_prefix = _team_keys(team_id)
-    servers = [s.decode() for s in redis.zrange(meta_keys[1], 0, -1)]
-    pipe = redis.pipeline(transaction=False)
-    for server in servers:
-        pipe.lrange(window_prefix + server, 0, -1)
-    return {
-        server: np.frombuffer(b"".join(rows), dtype=RECORD)
-        for server, rows in zip(servers, pipe.execute())
-        if rows
+    tick, updated, *flat = run_script(READ_SCRIPT, meta_keys, [window_prefix, _ttl_ms()])
+    windows = {
+        name.decode(): np.frombuffer(blob, dtype=RECORD)
+        for name, blob in zip(flat[::2], flat[1::2])
+        if blob
     }
+    return Snapshot(tick, updated, windows)

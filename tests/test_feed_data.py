@@ -23,7 +23,7 @@ def post(client, tenant, records=None, body=None):
 
 
 def stored_slots(tenant, server):
-    return list(read_windows(tenant.team.id).get(server, np.array([], dtype=[("slot", "u4")]))["slot"])
+    return list(read_windows(tenant.team.id).windows.get(server, np.array([], dtype=[("slot", "u4")]))["slot"])
 
 
 def assert_nothing_stored(tenant, redis_client):
@@ -63,7 +63,7 @@ def test_it_ignores_an_empty_batch_and_counts_no_tick(client, team_a, redis_clie
 def test_it_stores_every_metric_of_a_record(client, team_a):
     record = make_record("ppml007", "2025-01-15T10:02:31Z", status="heavy_load")
     post(client, team_a, [record])
-    [stored] = read_windows(team_a.team.id)["ppml007"]
+    [stored] = read_windows(team_a.team.id).windows["ppml007"]
     assert stored["slot"] == 1736935200 // 300  # 10:02:31 floored to the 10:00 slot
     assert stored["status"] == 2  # heavy_load
     np.testing.assert_allclose(stored["values"], [record[m] for m in METRICS], rtol=1e-6)
@@ -202,7 +202,7 @@ def test_it_answers_413_to_a_body_over_the_size_limit(client, team_a, settings, 
 def test_it_caps_uptime_above_a_year_at_365_days(client, team_a):
     response = post(client, team_a, [make_record(uptime_days=1200)])
     assert response.status_code == 200
-    [stored] = read_windows(team_a.team.id)["ppdb001"]
+    [stored] = read_windows(team_a.team.id).windows["ppdb001"]
     assert stored["values"][METRICS.index("uptime_days")] == 365
 
 
@@ -239,13 +239,13 @@ def test_a_re_sent_point_replaces_the_one_in_its_slot(client, team_a):
     post(client, team_a, [make_record(timestamp="2025-01-15T10:00:00", mem_used_pct=50.0)])
     # the same slot, written with a zone and a few seconds later
     post(client, team_a, [make_record(timestamp="2025-01-15T11:03:00+01:00", mem_used_pct=80.0)])
-    [stored] = read_windows(team_a.team.id)["ppdb001"]
+    [stored] = read_windows(team_a.team.id).windows["ppdb001"]
     assert stored["values"][METRICS.index("mem_used_pct")] == 80.0
 
 
 def test_within_one_batch_the_last_record_for_a_slot_wins(client, team_a):
     post(client, team_a, [make_record(mem_used_pct=10.0), make_record(mem_used_pct=20.0)])
-    [stored] = read_windows(team_a.team.id)["ppdb001"]
+    [stored] = read_windows(team_a.team.id).windows["ppdb001"]
     assert stored["values"][METRICS.index("mem_used_pct")] == 20.0
 
 
@@ -297,7 +297,7 @@ def test_a_server_silent_for_the_ttl_is_forgotten(client, team_a, settings, redi
     # old data timestamps are fine: expiry is by arrival time, not data time
     response = post(client, team_a, [make_record("ppdb002", timestamp="2020-01-01T00:00:00")]).json()
     assert response["rolling_window_size"] == 1
-    assert set(read_windows(team_a.team.id)) == {"ppdb002"}
+    assert set(read_windows(team_a.team.id).windows) == {"ppdb002"}
     assert not redis_client.exists(f"argus:{{{team_a.team.id}}}:w:ppdb001")
 
 
@@ -319,7 +319,7 @@ def test_teams_keep_separate_windows_for_the_same_server_names(client, team_a, t
     post(client, team_b, make_batch(2, mem_used_pct=90.0))
     assert team_stats(team_a.team.id).points == 3
     assert team_stats(team_b.team.id).points == 2
-    a, b = read_windows(team_a.team.id), read_windows(team_b.team.id)
+    a, b = read_windows(team_a.team.id).windows, read_windows(team_b.team.id).windows
     assert a["ppdb001"]["values"][0][METRICS.index("mem_used_pct")] == 10.0
     assert b["ppdb001"]["values"][0][METRICS.index("mem_used_pct")] == 90.0
     assert "ppdb003" not in b

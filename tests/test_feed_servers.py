@@ -8,7 +8,7 @@ def test_it_forgets_one_server_and_its_points(client, team_a):
     response = client.delete("/feed/servers/ppdb002", **team_a.headers)
     assert response.status_code == 200
     assert response.json() == {"status": "forgotten", "server_name": "ppdb002", "points_removed": 1}
-    assert set(read_windows(team_a.team.id)) == {"ppdb001", "ppdb003"}
+    assert set(read_windows(team_a.team.id).windows) == {"ppdb001", "ppdb003"}
     assert (team_stats(team_a.team.id).points, team_stats(team_a.team.id).servers) == (2, 2)
 
 

@@ -117,4 +117,4 @@ def test_a_batch_cut_off_mid_write_leaves_nothing(client, team_a, settings, redi
         proxy.close()
         settings.REDIS_URL = redis_url
     assert list(redis_client.scan_iter(f"argus:{{{team_a.team.id}}}:w:*")) == []
-    assert team_stats(team_a.team.id).points == 0 and read_windows(team_a.team.id) == {}
+    assert team_stats(team_a.team.id).points == 0 and read_windows(team_a.team.id).windows == {}

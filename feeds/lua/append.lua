@@ -75,5 +75,6 @@ for i = 1, #count_args, 1000 do
 end
 local points = redis.call('HINCRBY', meta, 'points', points_delta)
 local tick = redis.call('HINCRBY', meta, 'tick', 1)
+redis.call('HSET', meta, 'updated', now)
 for k = 1, 3 do redis.call('PEXPIRE', KEYS[k], ttl_ms) end
 return {tick, points, redis.call('ZCARD', seen)}
