@@ -218,8 +218,12 @@ def train_forecaster(series: list[Series], config: TrainConfig | None = None,
         val_ds = train_ds.from_dataset(
             train_ds, frame, min_prediction_idx=cut, stop_randomization=True, predict=False
         )
+        # One full-length window per val_stride slots (the dataset also holds every shorter
+        # encoder for the same origin, which would make validation slow and redundant).
         val_ds = val_ds.filter(
-            lambda idx: (idx.time_idx_first_prediction - cut) % cfg.val_stride == 0, copy=True
+            lambda idx: ((idx.time_idx_first_prediction - cut) % cfg.val_stride == 0)
+            & (idx.time_idx_first_prediction - idx.time_idx_first == MAX_ENCODER),
+            copy=True,
         )
         train_dl = train_ds.to_dataloader(train=True, batch_size=cfg.batch_size, num_workers=0)
         val_dl = val_ds.to_dataloader(train=False, batch_size=256, num_workers=0)
