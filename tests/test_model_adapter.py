@@ -1,0 +1,197 @@
+"""The model adapter: fast path vs pytorch-forecasting, save/load, short histories, new servers."""
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+from model_fixtures import REPO, fleet_inputs, tiny_fleet, tiny_model, tiny_model_dir  # noqa: F401
+
+from feeds.schema import METRICS
+from inference.forecaster import (
+    HORIZON,
+    ModelLoadError,
+    default_model_dir,
+    load_forecaster,
+)
+
+
+def test_the_fast_path_returns_the_same_numbers_as_pytorch_forecastings_predict(
+        tiny_model, fleet_inputs):
+    values, end_times, profiles = fleet_inputs
+    values = values.copy()
+    values[1, :250] = np.nan  # a server with 38 points of history
+    values[2, 100:110, :] = np.nan  # a gap of 50 minutes
+    values[3, 50:60, METRICS.index("mem_used_pct")] = np.nan  # one metric missing for a while
+    values[4, :276] = np.nan  # exactly 12 points
+    profiles = list(profiles)
+    profiles[0] = "a_profile_never_seen"
+    fast = tiny_model.predict(values, end_times, profiles, chunk_size=4)
+    library = tiny_model.predict_with_library(values, end_times, profiles)
+    assert fast.shape == library.shape == (len(values), HORIZON, 6, 3)
+    assert np.isfinite(fast).all()
+    np.testing.assert_allclose(fast, library, rtol=0, atol=1e-4)
+
+
+def test_chunk_size_does_not_change_the_forecasts(tiny_model, fleet_inputs):
+    values, end_times, profiles = fleet_inputs
+    values = values.copy()
+    values[0, :200] = np.nan
+    one_chunk = tiny_model.predict(values, end_times, profiles, chunk_size=128)
+    small_chunks = tiny_model.predict(values, end_times, profiles, chunk_size=2)
+    np.testing.assert_allclose(one_chunk, small_chunks, rtol=0, atol=1e-4)
+
+
+def test_forecasts_are_in_natural_units_with_the_documented_shape(tiny_model, fleet_inputs):
+    values, end_times, profiles = fleet_inputs
+    out = tiny_model.predict(values, end_times, profiles)
+    assert out.dtype == np.float32
+    assert out.shape == (len(values), tiny_model.horizon, len(tiny_model.targets),
+                         len(tiny_model.quantiles))
+    assert tiny_model.targets == ("cpu_pct", "mem_used_pct", "cpu_iowait_pct", "swap_used_pct",
+                                  "load_average", "disk_usage_pct")
+    assert {0.1, 0.5, 0.9} <= set(tiny_model.quantiles)
+    # Per-window normalisation: medians sit near each server's own recent level, not a fleet mean.
+    disk = values[:, :, METRICS.index("disk_usage_pct")]
+    median_disk = out[:, :, tiny_model.targets.index("disk_usage_pct"), 1]
+    assert np.all(np.abs(median_disk.mean(axis=1) - disk[:, -12:].mean(axis=1)) < 5)
+
+
+def test_a_server_with_twelve_points_gets_a_forecast_and_eleven_is_insufficient(
+        tiny_model, fleet_inputs):
+    values, end_times, profiles = fleet_inputs
+    values = values[:3].copy()
+    values[0, :-12] = np.nan
+    values[1, :-11] = np.nan
+    assert tiny_model.history_ok(values).tolist() == [True, False, True]
+    out = tiny_model.predict(values, end_times[:3], profiles[:3])
+    assert np.isfinite(out[0]).all()
+    assert np.isnan(out[1]).all()
+    assert np.isfinite(out[2]).all()
+
+
+def test_a_fleet_with_no_history_at_all_returns_only_nan(tiny_model, fleet_inputs):
+    values, end_times, profiles = fleet_inputs
+    out = tiny_model.predict(np.full((2, 5, 14), np.nan, np.float32), end_times[:2], profiles[:2])
+    assert out.shape == (2, HORIZON, 6, 3) and np.isnan(out).all()
+
+
+def test_servers_it_never_saw_get_forecasts_that_do_not_depend_on_their_name(
+        tiny_model, fleet_inputs):
+    values, end_times, profiles = fleet_inputs
+    # The adapter takes no names at all; a renamed copy of a server is the same input.
+    # An unknown profile is accepted (encoded as unknown) and still gives a finite forecast.
+    out = tiny_model.predict(values[:2], end_times[:2], ["brand_new_profile", profiles[1]])
+    assert np.isfinite(out).all()
+    again = tiny_model.predict(values[:2], end_times[:2], ["another_unknown", profiles[1]])
+    np.testing.assert_array_equal(out, again)
+
+
+def test_a_saved_model_predicts_the_same_after_loading_in_a_fresh_process(
+        tiny_model_dir, tiny_model, fleet_inputs, tmp_path):
+    values, end_times, profiles = fleet_inputs
+    np.savez(tmp_path / "inputs.npz", values=values, end_times=end_times,
+             profiles=np.array(profiles))
+    script = textwrap.dedent(f"""
+        import numpy as np
+        from inference.forecaster import load_forecaster
+        d = np.load({str(tmp_path / 'inputs.npz')!r})
+        fc = load_forecaster({str(tiny_model_dir)!r}, device="cpu")
+        out = fc.predict(d["values"], d["end_times"], [str(p) for p in d["profiles"]])
+        np.save({str(tmp_path / 'out.npy')!r}, out)
+        print(fc.version)
+    """)
+    proc = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == tiny_model.version
+    np.testing.assert_array_equal(np.load(tmp_path / "out.npy"),
+                                  tiny_model.predict(values, end_times, profiles))
+
+
+def test_the_model_directory_describes_itself(tiny_model_dir):
+    manifest = json.loads((tiny_model_dir / "manifest.json").read_text())
+    assert manifest["format"] == "argus-tft"
+    assert manifest["version"].startswith("tft-")
+    assert manifest["features"]["targets"][0] == "cpu_pct"
+    assert manifest["input_metrics"] == list(METRICS)
+    assert manifest["training"]["purpose"] == "tests"
+    assert "series" in manifest["training"] and "seconds" in manifest["training"]
+    assert set(json.loads((tiny_model_dir / "normalisers.json").read_text())) == {
+        "reals", "profile_codes"}
+
+
+def _copy_model(src, dst):
+    dst.mkdir()
+    for f in src.iterdir():
+        (dst / f.name).write_bytes(f.read_bytes())
+    return dst
+
+
+def test_a_missing_directory_raises_model_load_error(tmp_path):
+    with pytest.raises(ModelLoadError, match="does not exist"):
+        load_forecaster(tmp_path / "nope")
+
+
+def test_a_truncated_checkpoint_raises_model_load_error(tiny_model_dir, tmp_path):
+    bad = _copy_model(tiny_model_dir, tmp_path / "bad")
+    data = (bad / "model.ckpt").read_bytes()
+    (bad / "model.ckpt").write_bytes(data[: len(data) // 2])
+    with pytest.raises(ModelLoadError, match="corrupt"):
+        load_forecaster(bad)
+
+
+def test_a_checkpoint_that_is_not_a_model_raises_model_load_error(tiny_model_dir, tmp_path):
+    bad = _copy_model(tiny_model_dir, tmp_path / "bad")
+    (bad / "model.ckpt").write_bytes(b"not a checkpoint at all")
+    manifest = json.loads((bad / "manifest.json").read_text())
+    manifest["checkpoint"]["sha256"] = None  # so the checksum does not catch it first
+    (bad / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(ModelLoadError, match="cannot load"):
+        load_forecaster(bad)
+
+
+def test_a_garbled_manifest_raises_model_load_error(tiny_model_dir, tmp_path):
+    bad = _copy_model(tiny_model_dir, tmp_path / "bad")
+    (bad / "manifest.json").write_text("{ not json")
+    with pytest.raises(ModelLoadError, match="not valid JSON"):
+        load_forecaster(bad)
+
+
+def test_a_model_from_an_incompatible_format_version_raises_model_load_error(
+        tiny_model_dir, tmp_path):
+    bad = _copy_model(tiny_model_dir, tmp_path / "bad")
+    manifest = json.loads((bad / "manifest.json").read_text())
+    manifest["format_version"] = 99
+    (bad / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(ModelLoadError, match="format version 99"):
+        load_forecaster(bad)
+
+
+def test_a_model_with_a_different_horizon_raises_model_load_error(tiny_model_dir, tmp_path):
+    bad = _copy_model(tiny_model_dir, tmp_path / "bad")
+    manifest = json.loads((bad / "manifest.json").read_text())
+    manifest["horizon"] = 48
+    (bad / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(ModelLoadError, match="horizon"):
+        load_forecaster(bad)
+
+
+def test_argus_model_dir_overrides_the_default_model(monkeypatch, tmp_path):
+    monkeypatch.delenv("ARGUS_MODEL_DIR", raising=False)
+    assert default_model_dir() == REPO / "inference" / "default_model"
+    monkeypatch.setenv("ARGUS_MODEL_DIR", str(tmp_path))
+    assert default_model_dir() == tmp_path
+
+
+def test_the_shipped_default_model_loads_and_forecasts(fleet_inputs, monkeypatch):
+    monkeypatch.delenv("ARGUS_MODEL_DIR", raising=False)
+    size = sum(f.stat().st_size for f in default_model_dir().iterdir())
+    assert size <= 10 * 1024 * 1024
+    fc = load_forecaster(device="cpu")
+    values, end_times, profiles = fleet_inputs
+    out = fc.predict(values, end_times, profiles)
+    assert np.isfinite(out).all()
+    assert fc.training["simulated"]["servers"] > 0

@@ -1,0 +1,103 @@
+"""The fleet simulator: determinism, feed schema, correlated metrics, labelled incidents."""
+import numpy as np
+import pandas as pd
+import pytest
+
+from model_fixtures import REPO  # noqa: F401  (puts the repo on sys.path)
+from feeds.schema import INTEGER_METRICS, METRICS, STATUSES, profile_of
+from inference.simulator import INCIDENT_KINDS, incident_metric, simulate_fleet
+
+
+@pytest.fixture(scope="module")
+def fleet():
+    return simulate_fleet(20, days=10, seed=11, incident_rate=0.3)
+
+
+def test_the_same_seed_gives_the_same_fleet_and_another_seed_does_not():
+    a, ia = simulate_fleet(5, days=2, seed=7)
+    b, ib = simulate_fleet(5, days=2, seed=7)
+    c, _ = simulate_fleet(5, days=2, seed=8)
+    pd.testing.assert_frame_equal(a, b)
+    pd.testing.assert_frame_equal(ia, ib)
+    assert not a[list(METRICS)].equals(c[list(METRICS)])
+
+
+def test_records_follow_the_feed_schema(fleet):
+    records, _ = fleet
+    assert list(records.columns) == ["timestamp", "server_name", "status", *METRICS]
+    assert set(records["status"]) <= set(STATUSES)
+    assert records.groupby("server_name").size().eq(10 * 288).all()
+    assert (records["timestamp"].dt.minute % 5 == 0).all()
+    for m in METRICS:
+        assert records[m].notna().all() and (records[m] >= 0).all(), m
+        if m.endswith("_pct"):
+            assert (records[m] <= 100).all(), m
+        if m in INTEGER_METRICS:
+            assert np.issubdtype(records[m].dtype, np.integer), m
+    assert (records["uptime_days"] <= 365).all()
+
+
+def test_cpu_idle_is_what_user_sys_and_iowait_leave(fleet):
+    records, _ = fleet
+    total = records[["cpu_user_pct", "cpu_sys_pct", "cpu_iowait_pct", "cpu_idle_pct"]].sum(axis=1)
+    assert np.allclose(total, 100, atol=0.011)
+
+
+def test_server_names_carry_the_contracts_profile_prefixes(fleet):
+    records, _ = fleet
+    profiles = {profile_of(n) for n in records["server_name"].unique()}
+    assert {"web_api", "database", "ml_compute", "data_ingest", "risk_analytics",
+            "conductor_mgmt", "generic"} <= profiles
+    assert "ppdb001" in set(records["server_name"])
+
+
+def test_web_servers_are_busier_in_business_hours_and_on_weekdays(fleet):
+    records, _ = fleet
+    web = records[records["server_name"].str.startswith("ppapi")
+                  & ~records["status"].isin(["maintenance", "offline", "critical_issue"])]
+    cpu = 100 - web["cpu_idle_pct"]
+    hour, weekday = web["timestamp"].dt.hour, web["timestamp"].dt.dayofweek < 5
+    assert cpu[(hour == 11) & weekday].mean() > 2 * cpu[(hour == 3) & weekday].mean()
+    assert cpu[(hour == 11) & weekday].mean() > 1.3 * cpu[(hour == 11) & ~weekday].mean()
+
+
+def test_load_follows_cpu_and_network_follows_traffic(fleet):
+    records, _ = fleet
+    db = records[records["server_name"] == "ppdb001"]
+    busy = 100 - db["cpu_idle_pct"]
+    assert np.corrcoef(busy, db["load_average"])[0, 1] > 0.7
+    assert np.corrcoef(busy, db["net_in_mb_s"])[0, 1] > 0.5
+
+
+def test_every_incident_is_labelled_with_the_first_slot_its_threshold_is_reached(fleet):
+    records, incidents = fleet
+    assert set(incidents["kind"]) == set(INCIDENT_KINDS)
+    assert incidents["breach_time"].notna().mean() > 0.9
+    for inc in incidents.itertuples():
+        server = records[records["server_name"] == inc.server_name].set_index("timestamp")
+        if pd.isna(inc.breach_time):
+            continue
+        values = incident_metric(server, inc.metric)
+        before = values[inc.onset:inc.breach_time].iloc[:-1]
+        assert values[inc.breach_time] >= inc.threshold, inc
+        assert (before < inc.threshold).all(), inc
+        assert server.loc[inc.breach_time, "status"] == "critical_issue"
+
+
+def test_incidents_build_up_over_hours(fleet):
+    _, incidents = fleet
+    lead = (incidents["breach_time"] - incidents["onset"]).dropna()
+    assert (lead >= pd.Timedelta(minutes=50)).all()
+    assert lead.median() >= pd.Timedelta(hours=1.5)
+
+
+def test_reboots_reset_uptime_and_offline_servers_report_no_cpu(fleet):
+    records, _ = fleet
+    off = records[records["status"] == "offline"]
+    assert len(off) > 0
+    assert (off["uptime_days"] == 0).all() and (off["cpu_idle_pct"] == 100).all()
+    resets = 0
+    for _, g in records.groupby("server_name"):
+        resets += int((g["uptime_days"].diff() < 0).sum())
+    assert resets > 0
+    assert (records["status"] == "maintenance").any()
