@@ -3,6 +3,7 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
 
 from feeds import views as feed_views
+from inference import views as inference_views
 
 handler404 = "feeds.errors.json_404"
 handler500 = "feeds.errors.json_500"
@@ -10,6 +11,8 @@ handler500 = "feeds.errors.json_500"
 urlpatterns = [
     path("feed/data", feed_views.FeedDataView.as_view(), name="feed-data"),
     path("feed/servers/<path:server_name>", feed_views.ServerView.as_view(), name="feed-server"),
+    path("predictions/current", inference_views.PredictionsCurrentView.as_view(), name="predictions-current"),
+    path("alerts/active", inference_views.AlertsActiveView.as_view(), name="alerts-active"),
     path("status", feed_views.StatusView.as_view(), name="status"),
     path("health", feed_views.HealthView.as_view(), name="health"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

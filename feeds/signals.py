@@ -1,6 +1,6 @@
 """How feeds/ talks to the rest of Argus without importing it (DESIGN.md: dependencies point one way).
 
-batch_accepted: sent after a batch is stored; kwargs team_id, tick.
+batch_accepted: sent after a batch is stored; kwargs team_id, tick, warmup_complete.
 status_requested: sent by GET /status; kwargs team_id (None without a key). Each receiver
 returns a dict of fields to add to the response (inference adds model and prediction state)."""
 from django.dispatch import Signal

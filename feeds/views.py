@@ -64,7 +64,8 @@ class FeedDataView(APIView):
 
         team = request.auth.team
         stats = append_batch(team.id, batch)
-        batch_accepted.send(sender=self.__class__, team_id=team.id, tick=stats.tick)
+        batch_accepted.send(sender=self.__class__, team_id=team.id, tick=stats.tick,
+                            warmup_complete=stats.warmup_complete)
         body = {
             "status": "accepted" if stats.warmup_complete else "warming_up",
             "records_received": len(batch),

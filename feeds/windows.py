@@ -29,6 +29,7 @@ class TeamStats:
     tick: int
     points: int
     servers: int
+    updated_ms: int = 0  # arrival of the last batch (Redis clock)
 
     @property
     def warmup_complete(self):
@@ -93,8 +94,7 @@ def append_batch(team_id, batch: Batch) -> TeamStats:
 
 def team_stats(team_id) -> TeamStats:
     meta_keys, window_prefix = _team_keys(team_id)
-    tick, points, servers = run_script(STATS_SCRIPT, meta_keys, [window_prefix, _ttl_ms()])
-    return TeamStats(tick, points, servers)
+    return TeamStats(*run_script(STATS_SCRIPT, meta_keys, [window_prefix, _ttl_ms()]))
 
 
 def forget_server(team_id, server_name: str):
@@ -112,15 +112,16 @@ class Snapshot:
     tick: int
     updated_ms: int  # arrival of the last batch (Redis clock)
     windows: dict
+    arrivals_ms: dict  # server name -> arrival of its last point (Redis clock)
 
 
 def read_windows(team_id) -> Snapshot:
     """All of a team's windows and its tick, consistent with each other, in one round trip."""
     meta_keys, window_prefix = _team_keys(team_id)
     tick, updated, *flat = run_script(READ_SCRIPT, meta_keys, [window_prefix, _ttl_ms()])
-    windows = {
-        name.decode(): np.frombuffer(blob, dtype=RECORD)
-        for name, blob in zip(flat[::2], flat[1::2])
-        if blob
-    }
-    return Snapshot(tick, updated, windows)
+    windows, arrivals = {}, {}
+    for name, arrival, blob in zip(flat[::3], flat[1::3], flat[2::3]):
+        if blob:
+            windows[name.decode()] = np.frombuffer(blob, dtype=RECORD)
+            arrivals[name.decode()] = int(float(arrival))
+    return Snapshot(tick, updated, windows, arrivals)

@@ -2,5 +2,8 @@ from django.apps import AppConfig
 
 
 class InferenceConfig(AppConfig):
-    default_auto_field = 'django.db.models.BigAutoField'
-    name = 'inference'
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "inference"
+
+    def ready(self):
+        from . import receivers  # noqa: F401  listens to feeds' signals

@@ -3,6 +3,7 @@
 import pytest
 import redis
 
+from argus_project.celery import app as celery_app
 from feeds.local_redis import free_port, start_redis_server
 from tests.live import LiveStack
 
@@ -13,7 +14,9 @@ def redis_url(tmp_path_factory):
     """One private redis-server for the whole run; the developer's own Redis is never touched."""
     port = free_port()
     process = start_redis_server(port, tmp_path_factory.mktemp("redis"))
-    yield f"redis://127.0.0.1:{port}/0"
+    url = f"redis://127.0.0.1:{port}/0"
+    celery_app.conf.broker_url = url  # tasks the tests enqueue go there too
+    yield url
     process.terminate()
     process.wait(10)
 

@@ -7,7 +7,7 @@ def test_without_a_key_it_shows_only_service_fields(client, team_a):
     response = client.get("/status")
     assert response.status_code == 200
     assert response.json() == {"status": "ok", "version": "0.1.0", "redis_reachable": True,
-                               "model_loaded": False}
+                               "model_loaded": False, "workers": 0, "model_version": None}
 
 
 def test_with_a_key_it_shows_the_teams_feed_state(client, team_a):

@@ -1,0 +1,90 @@
+"""Response shapes of the read endpoints, for the OpenAPI schema (documentation only)."""
+from rest_framework import serializers
+
+
+class Alert(serializers.Serializer):
+    server_name = serializers.CharField()
+    level = serializers.ChoiceField(choices=["critical", "warning", "degraded"])
+    risk_score = serializers.IntegerField(min_value=0, max_value=100)
+    profile = serializers.CharField()
+    metric = serializers.CharField(help_text="The forecast metric at risk, e.g. mem_used_pct.")
+    message = serializers.CharField(help_text='What and when, e.g. "Memory exhaustion predicted in 45 minutes".')
+    time_to_issue = serializers.CharField(help_text='"now", "45 minutes", "2 hours 15 minutes": the first '
+                                          "forecast step whose P50 (P90 for degraded) reaches the threshold.")
+    minutes_to_issue = serializers.IntegerField(allow_null=True)
+
+
+class AlertsDocument(serializers.Serializer):
+    timestamp = serializers.CharField()
+    tick = serializers.IntegerField(required=False)
+    count = serializers.IntegerField()
+    alerts = Alert(many=True)
+
+
+class AlertBadge(serializers.Serializer):
+    level = serializers.ChoiceField(choices=["critical", "warning", "degraded", "healthy"])
+    score = serializers.IntegerField()
+    color = serializers.CharField(help_text="critical #FF0000, warning #FFA500, degraded #FFD700, healthy #00FF00")
+    emoji = serializers.CharField()
+    label = serializers.CharField()
+
+
+class Quantiles(serializers.Serializer):
+    p10 = serializers.ListField(child=serializers.FloatField())
+    p50 = serializers.ListField(child=serializers.FloatField())
+    p90 = serializers.ListField(child=serializers.FloatField())
+
+
+class Forecast(serializers.Serializer):
+    timestamps = serializers.ListField(child=serializers.CharField(), help_text="96 steps of 5 minutes, "
+                                       "starting one step after the server's last point.")
+    cpu_pct = serializers.ListField(child=serializers.FloatField(), help_text="P50 of 100 - cpu_idle_pct.")
+    mem_pct = serializers.ListField(child=serializers.FloatField(), help_text="P50 of mem_used_pct.")
+    quantiles = serializers.DictField(child=Quantiles(), help_text="P10/P50/P90 of every forecast metric: "
+                                      "cpu_pct, mem_used_pct, cpu_iowait_pct, swap_used_pct, load_average, disk_usage_pct.")
+
+
+class ServerPrediction(serializers.Serializer):
+    risk_score = serializers.IntegerField(min_value=0, max_value=100)
+    profile = serializers.CharField()
+    alert = AlertBadge()
+    display_metrics = serializers.DictField()
+    forecast = Forecast()
+    risks = serializers.DictField(help_text="Per metric: risk, threshold, minutes_to_issue, evidence (now/p50/p90).")
+    last_point = serializers.CharField(help_text="Data time of the server's newest point.")
+    last_received_age_seconds = serializers.FloatField(help_text="Wall-clock age of that point's arrival.")
+    stale = serializers.BooleanField(help_text="Newest point lags the team's newest by more than ARGUS_STALE_SECONDS.")
+    gaps = serializers.BooleanField(help_text="The window has a gap longer than ARGUS_MAX_FILL_SECONDS.")
+
+
+class Summary(serializers.Serializer):
+    total_servers = serializers.IntegerField()
+    critical = serializers.IntegerField()
+    warning = serializers.IntegerField()
+    degraded = serializers.IntegerField()
+    healthy = serializers.IntegerField()
+    fleet_health = serializers.FloatField(help_text="Mean of 100 - risk over the servers.")
+    prob_30m = serializers.FloatField(help_text="P(at least one breach within 30 minutes).")
+    prob_8h = serializers.FloatField(help_text="P(at least one breach within 8 hours).")
+    stale_servers = serializers.IntegerField()
+    insufficient_history = serializers.IntegerField()
+
+
+class Model(serializers.Serializer):
+    version = serializers.CharField()
+    device = serializers.CharField()
+
+
+class PredictionsDocument(serializers.Serializer):
+    age_seconds = serializers.FloatField(help_text="Seconds since the document was computed.")
+    timestamp = serializers.CharField()
+    generated_at = serializers.FloatField()
+    data_timestamp = serializers.CharField(help_text="Data time of the team's newest point.")
+    tick = serializers.IntegerField(help_text="The team's tick the document covers.")
+    model = Model()
+    compute_seconds = serializers.FloatField()
+    summary = Summary()
+    predictions = serializers.DictField(child=ServerPrediction(), help_text="By server name.")
+    alerts = Alert(many=True)
+    insufficient_history = serializers.DictField(child=serializers.IntegerField(),
+                                                 help_text="Servers with fewer than 12 points: points held.")

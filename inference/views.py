@@ -1,0 +1,58 @@
+"""Read endpoints: cache reads only, never the model."""
+import time
+
+from django.conf import settings
+from django.http import HttpResponse
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from feeds import openapi as feed_openapi
+from feeds.throttles import KeyRateThrottle
+from feeds.windows import team_stats
+
+from . import cache, openapi
+from .runner import iso
+
+
+def json_bytes(body: bytes):
+    return HttpResponse(body, content_type="application/json")
+
+
+class PredictionsCurrentView(APIView):
+    rate_scope = "read"
+    throttle_classes = [KeyRateThrottle]
+
+    @extend_schema(
+        summary="The team's latest forecasts, risk scores and alerts",
+        description="The document the workers computed for the team's latest covered tick, with "
+        "`age_seconds` since it was computed. Before the first prediction: "
+        '`{"error": "insufficient_data", ...}` (HTTP 200).',
+        responses={200: OpenApiResponse(openapi.PredictionsDocument), **feed_openapi.COMMON_ERRORS},
+    )
+    def get(self, request):
+        team_id = request.auth.team_id
+        document = cache.predictions_json(team_id)
+        if document is not None:
+            return json_bytes(document)
+        points, need = team_stats(team_id).points, settings.ARGUS_WARMUP_RECORDS
+        if points < need:
+            message = f"Need at least {need} records, have {points}"
+            return Response({"error": "insufficient_data", "message": message, "predictions": {}})
+        return Response({"error": "pending", "message": "The first predictions are being computed",
+                         "predictions": {}})
+
+
+class AlertsActiveView(APIView):
+    rate_scope = "read"
+    throttle_classes = [KeyRateThrottle]
+
+    @extend_schema(
+        summary="Active alerts: one per server and problem, worst first",
+        responses={200: openapi.AlertsDocument, **feed_openapi.COMMON_ERRORS},
+    )
+    def get(self, request):
+        document = cache.alerts_json(request.auth.team_id)
+        if document is not None:
+            return json_bytes(document)
+        return Response({"timestamp": iso(time.time()), "count": 0, "alerts": []})

@@ -1,0 +1,87 @@
+"""What each Celery worker process holds: its torch settings, its model, its heartbeat.
+
+The model is loaded in each pool process after the fork (worker_process_init), never in the
+parent: a child forked from a parent that ran torch with several threads deadlocks in libgomp.
+Each process announces itself in Redis every HEARTBEAT_SECONDS so that /status can say whether
+a worker with a model is alive."""
+import json
+import logging
+import os
+import socket
+import threading
+import time
+
+from celery.signals import worker_process_init, worker_process_shutdown
+from django.conf import settings
+
+from feeds.redis_client import REDIS_DOWN_ERRORS, get_redis
+
+log = logging.getLogger(__name__)
+
+WORKERS_KEY = "argus:workers"  # zset: worker id -> last heartbeat (epoch s); not per team
+WORKERS_INFO_KEY = "argus:workers:info"  # hash: worker id -> {"model", "device"}
+HEARTBEAT_SECONDS = 20
+ALIVE_SECONDS = 3 * HEARTBEAT_SECONDS
+
+_forecaster = None
+_worker_id = f"{socket.gethostname()}:{os.getpid()}"
+
+
+def get_forecaster():
+    """This process's model, loaded on first use."""
+    global _forecaster, _worker_id
+    if _forecaster is None:
+        import torch
+
+        from .forecaster import load_forecaster
+
+        torch.set_num_threads(settings.ARGUS_TORCH_THREADS)
+        started = time.perf_counter()
+        _forecaster = load_forecaster(settings.ARGUS_MODEL_DIR or None, device=settings.ARGUS_DEVICE or None)
+        _worker_id = f"{socket.gethostname()}:{os.getpid()}"
+        log.info("worker %s loaded model %s on %s in %.1fs", _worker_id, _forecaster.version,
+                 _forecaster.device, time.perf_counter() - started)
+        heartbeat()
+    return _forecaster
+
+
+def heartbeat():
+    if _forecaster is None:
+        return
+    try:
+        pipe = get_redis().pipeline()
+        pipe.zadd(WORKERS_KEY, {_worker_id: time.time()})
+        pipe.hset(WORKERS_INFO_KEY, _worker_id, json.dumps({"model": _forecaster.version, "device": _forecaster.device}))
+        pipe.execute()
+    except REDIS_DOWN_ERRORS:
+        log.warning("heartbeat: Redis unreachable")
+
+
+def live_workers() -> list:
+    """[{"worker", "model", "device"}] of processes that sent a heartbeat recently."""
+    redis = get_redis()
+    redis.zremrangebyscore(WORKERS_KEY, "-inf", time.time() - 10 * ALIVE_SECONDS)
+    alive = [w.decode() for w in redis.zrangebyscore(WORKERS_KEY, time.time() - ALIVE_SECONDS, "+inf")]
+    info = redis.hmget(WORKERS_INFO_KEY, alive) if alive else []
+    return [{"worker": w, **json.loads(i or "{}")} for w, i in zip(alive, info)]
+
+
+def _beat_forever():
+    while True:
+        time.sleep(HEARTBEAT_SECONDS)
+        heartbeat()
+
+
+@worker_process_init.connect
+def _load_model_in_child(**kwargs):
+    get_forecaster()
+    threading.Thread(target=_beat_forever, name="argus-heartbeat", daemon=True).start()
+
+
+@worker_process_shutdown.connect
+def _say_goodbye(**kwargs):
+    try:
+        get_redis().zrem(WORKERS_KEY, _worker_id)
+        get_redis().hdel(WORKERS_INFO_KEY, _worker_id)
+    except REDIS_DOWN_ERRORS:
+        pass
