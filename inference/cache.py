@@ -3,7 +3,7 @@ read by the API. Reads never run the model.
 
   argus:{<team>}:predictions       the /predictions/current document (JSON, without age_seconds)
   argus:{<team>}:alerts            the /alerts/active document (JSON)
-  argus:{<team>}:predictions:meta  hash: tick, generated_at (epoch s), model
+  argus:{<team>}:predictions:meta  hash: tick, generated_at (epoch s), model, runs (completed)
 
 A write replaces all three at once and only if its tick is not older than the stored one, so
 a slow or redelivered run can never overwrite a newer document."""
@@ -14,6 +14,7 @@ from feeds.redis_client import get_redis, run_script
 from feeds.windows import team_prefix
 
 WRITE_IF_NEWER = """
+redis.call('HINCRBY', KEYS[3], 'runs', 1)
 local stored = tonumber(redis.call('HGET', KEYS[3], 'tick') or '-1')
 if tonumber(ARGV[3]) < stored then return 0 end
 redis.call('SET', KEYS[1], ARGV[1])
@@ -36,12 +37,12 @@ def store_predictions(team_id, document: dict, alerts: dict) -> bool:
 
 
 def prediction_meta(team_id):
-    """{'tick', 'generated_at', 'model'} of the stored document, or None."""
+    """{'tick', 'generated_at', 'model', 'runs'} of the stored document, or None."""
     meta = get_redis().hgetall(_keys(team_id)[2])
     if not meta:
         return None
     return {"tick": int(meta[b"tick"]), "generated_at": float(meta[b"generated_at"]),
-            "model": meta[b"model"].decode()}
+            "model": meta[b"model"].decode(), "runs": int(meta[b"runs"])}
 
 
 def predictions_json(team_id):

@@ -33,6 +33,7 @@ def prediction_status(sender, team_id, **kwargs):
         meta = cache.prediction_meta(team_id)
         status["last_prediction"] = iso(meta["generated_at"]) if meta else None
         status["predicted_tick"] = meta["tick"] if meta else None
+        status["prediction_runs"] = meta["runs"] if meta else 0
         status["predictions_stale"] = predictions_stale(team_id, meta)
     return status
 

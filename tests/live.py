@@ -51,6 +51,25 @@ class LiveStack:
         wait_for_http(url + "/status", process)
         return url
 
+    def start_worker(self, **settings):
+        """bin/worker (a real Celery worker, one prefork process, restarted if it crashes);
+        returns once a new pool process has loaded the model and announced itself."""
+        import redis
+
+        env = {**self.env, "PYTHON": sys.executable, **{k: str(v) for k, v in settings.items()}}
+        client = redis.Redis.from_url(self.env["REDIS_URL"])
+        before = set(client.zrange("argus:workers", 0, -1))
+        log = open(self.tmp_path / f"worker-{len(self.processes)}.log", "w")
+        process = subprocess.Popen([str(ROOT / "bin" / "worker"), "--hostname", f"w{len(self.processes)}@%h"],
+                                   env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+        self.processes.append(process)
+        deadline = time.monotonic() + 120
+        while not set(client.zrange("argus:workers", 0, -1)) - before:
+            assert process.poll() is None, f"worker exited with {process.returncode}"
+            assert time.monotonic() < deadline, "worker did not load its model in 120 s"
+            time.sleep(0.2)
+        return process
+
     def stop(self):
         for process in self.processes:
             process.terminate()
