@@ -141,13 +141,31 @@ def _simulate_server(name, profile, n, times, rng, incident_rate):
     cpu_base, cpu_amp = spec["cpu"]
     cpu_base *= rng.uniform(0.7, 1.3)
     cpu_amp *= rng.uniform(0.7, 1.2)
-    busy = cpu_base + cpu_amp * traffic + _ar1(rng, n, 0.5, 1.5 + 0.04 * cpu_amp)
+    kind_of_host = rng.random()
+    if profile in ("generic", "ml_compute", "risk_analytics") and kind_of_host < 0.25:
+        cpu_base += rng.uniform(45, 80)  # a host that runs hot all the time
+        cpu_amp *= 0.3
+    elif profile in ("generic", "conductor_mgmt") and kind_of_host > 0.8:
+        cpu_base, cpu_amp = rng.uniform(0.05, 1.0), rng.uniform(0.0, 1.0)  # a nearly idle VM
+    noise_sd = (1.5 + 0.04 * cpu_amp) * rng.uniform(0.3, 1.5)
+    busy = cpu_base + cpu_amp * traffic + _ar1(rng, n, 0.5, min(noise_sd, 0.5 + cpu_base))
+    # Workload changes that persist for hours to days (a new job, a migration, a stuck batch):
+    # real CPU series keep a new level far more often than they revert within the day.
+    regime_rate = rng.choice([0.0, 0.0, 0.15, 0.4]) / STEPS_PER_DAY
+    t = int(rng.exponential(1 / regime_rate)) if regime_rate else n
+    while t < n:
+        length = int(rng.exponential(1.5 * STEPS_PER_DAY)) + 12
+        level = rng.choice([rng.uniform(0.3, 10), rng.uniform(10, 60), rng.uniform(60, 97)])
+        seg = slice(t, min(n, t + length))
+        busy[seg] = (level + rng.uniform(0.05, 0.5) * (busy[seg] - cpu_base - 0.4 * cpu_amp)
+                     + rng.normal(0, rng.uniform(0.2, 3.0), len(busy[seg])))
+        t += length + int(rng.exponential(1 / regime_rate))
     # heavy-tailed short spikes (cron jobs, GC, batch queries)
     spikes = rng.random(n) < 0.012
     spike = np.zeros(n)
     for i in np.flatnonzero(spikes):
         spike[i:i + int(rng.integers(1, 4))] += rng.exponential(12)
-    busy = np.clip(busy + spike, 0.3, 88.0)
+    busy = np.clip(busy + spike, 0.02, 97.0)
 
     io_base, io_amp = spec["io"]
     iowait = np.clip(io_base * rng.uniform(0.6, 1.4) + io_amp * traffic ** 1.5
@@ -201,6 +219,8 @@ def _simulate_server(name, profile, n, times, rng, incident_rate):
     t = int(rng.exponential(1 / rate_per_step)) if rate_per_step > 0 else n
     while t < n - 24:
         kind = str(rng.choice(list(INCIDENT_KINDS)))
+        if kind == "runaway_cpu" and busy[max(0, t - STEPS_PER_DAY):t + 1].max() > 80:
+            kind = "memory_leak"  # a host that already runs hot has no runaway to label
         metric, threshold, (h_lo, h_hi) = INCIDENT_KINDS[kind]
         to_breach = int(rng.uniform(h_lo, h_hi) * 12)
         after = int(rng.integers(6, 18))  # the problem lasts 30-90 min past the breach

@@ -75,8 +75,9 @@ class Command(BaseCommand):
             "command": "manage.py train_model " + " ".join(
                 f"--{k.replace('_', '-')} {v if not isinstance(v, list) else ' '.join(v)}"
                 for k, v in o.items()
-                if k in ("servers", "days", "seed", "epochs", "batches_per_epoch", "batch_size",
-                         "extra_series", "extra_copies", "max_minutes", "hidden_size")
+                if k in ("servers", "days", "seed", "incident_rate", "epochs", "batches_per_epoch",
+                         "batch_size", "val_days", "patience", "hidden_size", "learning_rate",
+                         "max_minutes", "extra_series", "extra_copies", "threads", "accelerator")
                 and v not in (None, [])),
             "simulated": {"servers": o["servers"], "days": o["days"], "seed": o["seed"],
                           "incident_rate": o["incident_rate"]},
