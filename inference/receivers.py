@@ -1,9 +1,11 @@
 """inference/ listens to feeds/ (which never imports inference): accepted batches ask for a
 run; /status gets the model and prediction state."""
+import logging
 import time
 
 from django.conf import settings
 from django.dispatch import receiver
+from kombu.exceptions import OperationalError
 
 from feeds.redis_client import REDIS_DOWN_ERRORS
 from feeds.signals import batch_accepted, status_requested
@@ -14,11 +16,19 @@ from .dispatch import request_run
 from .runner import iso
 from .worker import live_workers
 
+log = logging.getLogger(__name__)
+
 
 @receiver(batch_accepted)
 def ask_for_a_run(sender, team_id, tick, warmup_complete, **kwargs):
-    if warmup_complete:
+    """The batch is stored whatever happens here; if the broker is unreachable the next batch
+    asks again, and /status reports the predictions as stale meanwhile."""
+    if not warmup_complete:
+        return
+    try:
         request_run(team_id)
+    except (OperationalError, *REDIS_DOWN_ERRORS):
+        log.warning("team %s tick %s: could not queue a prediction run (broker unreachable)", team_id, tick)
 
 
 @receiver(status_requested)

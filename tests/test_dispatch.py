@@ -48,3 +48,18 @@ def test_twenty_rapid_batches_queue_one_run(client, team_a, redis_client):
         batch = make_batch(100, f"2025-01-15T{10 + minute // 12:02d}:{minute % 12 * 5:02d}:00")
         assert client.post("/feed/data", {"records": batch}, format="json", **team_a.headers).status_code == 200
     assert len(queued_tasks(redis_client)) == 1
+
+
+def test_a_batch_is_still_accepted_when_the_broker_is_unreachable(live_stack, redis_client):
+    import requests
+
+    from feeds.local_redis import free_port
+
+    key = live_stack.create_key("brokerless")
+    base = live_stack.start_web(CELERY_BROKER_URL=f"redis://127.0.0.1:{free_port()}/0")
+    response = requests.post(base + "/feed/data", json={"records": make_batch(100)},
+                             headers={"X-API-Key": key}, timeout=60)
+    assert response.status_code == 200
+    assert response.json()["rolling_window_size"] == 100
+    assert queued_tasks(redis_client) == []
+    assert redis_client.keys("argus:{*}:run:queued") == []  # so the next batch asks again
