@@ -6,7 +6,8 @@ extrapolation (least squares over the last 2 hours), scored by the same rules.
 
 Replays a held-out simulated fleet (a seed not used in training) through the same code the
 workers run: every `--every` slots (default 30 minutes) each server's last 24 hours go through
-the model and inference.scoring. An alert is a (server, metric) at warning or worse.
+the model and inference.scoring. An alert is a (server, metric) at warning or worse. A breach
+is the incident's metric reaching Argus's threshold for the server's profile.
   recall     incidents whose metric was alerted on the incident's server between its onset
              and 30 minutes before its breach (incidents on forecast metrics only; connection
              leaks are reported apart: CLOSE_WAIT is not forecast)
@@ -33,9 +34,9 @@ django.setup()
 from feeds.schema import SLOT_SECONDS, profile_of  # noqa: E402
 from inference.features import TARGETS, target_array  # noqa: E402
 from inference.forecaster import load_forecaster  # noqa: E402
-from inference.scoring import score_server  # noqa: E402
+from inference.scoring import score_server, threshold  # noqa: E402
 from inference.series_io import records_to_series  # noqa: E402
-from inference.simulator import simulate_fleet  # noqa: E402
+from inference.simulator import incident_metric, simulate_fleet  # noqa: E402
 
 FORECAST_METRIC = {"mem_used_pct": "mem_used_pct", "disk_usage_pct": "disk_usage_pct", "cpu_pct": "cpu_pct",
                    "cpu_iowait_pct": "cpu_iowait_pct"}
@@ -60,6 +61,22 @@ def alerts_at(names, current, forecasts):
         score = score_server(name, profile_of(name), current[i], forecasts[i])
         out |= {(name, t) for t, m in score.metrics.items() if m["risk"] >= 59.5}  # warning or worse
     return out
+
+
+def relabel(incidents, records):
+    """Breach times by Argus's own thresholds (docs/risk_scoring.md: per profile), not the
+    simulator's: the first slot from the onset at which the metric reaches the server's
+    threshold, or NaT if it never does. Connection leaks keep the simulator's label."""
+    incidents = incidents.copy()
+    by_server = {name: frame.set_index("timestamp") for name, frame in records.groupby("server_name")}
+    for i, inc in incidents.iterrows():
+        if inc["metric"] not in FORECAST_METRIC:
+            continue
+        frame = by_server[inc["server_name"]].loc[inc["onset"]:]
+        limit = threshold(profile_of(inc["server_name"]), FORECAST_METRIC[inc["metric"]])
+        hits = frame.index[incident_metric(frame, inc["metric"]) >= limit]
+        incidents.loc[i, ["breach_time", "threshold"]] = (hits[0] if len(hits) else pd.NaT), limit
+    return incidents
 
 
 def evaluate(alert_log, incidents, times, every_minutes):
@@ -107,6 +124,7 @@ def main():
     if train_seed == args.seed:
         sys.exit(f"seed {args.seed} trained this model; pick another")
     records, incidents = simulate_fleet(args.servers, args.days, args.seed, incident_rate=args.incident_rate)
+    incidents = relabel(incidents, records)
     series = records_to_series(records)
     names = [s["name"] for s in series]
     values = np.stack([s["values"] for s in series])  # [n, T, 14]

@@ -12,7 +12,7 @@ import numpy as np
 from django.conf import settings
 
 from feeds.schema import METRICS, SLOT_SECONDS, STATUSES, profile_of
-from feeds.windows import Snapshot, read_windows
+from feeds.windows import RECORD, Snapshot, read_windows
 
 from . import cache
 from .features import TARGETS, target_array
@@ -32,6 +32,7 @@ class FleetInputs:
 
 
 def align(snapshot: Snapshot, slots: int, max_fill_slots: int, stale_slots: int) -> FleetInputs:
+    """Each server's window on the grid, ending at its own newest slot (a non-empty snapshot)."""
     names = sorted(snapshot.windows)
     n = len(names)
     values = np.full((n, slots, len(METRICS)), np.nan, dtype=np.float32)
@@ -43,9 +44,9 @@ def align(snapshot: Snapshot, slots: int, max_fill_slots: int, stale_slots: int)
         keep = offsets >= 0
         values[i, offsets[keep]] = records["values"][keep]
         gaps[i] = fill_short_gaps(values[i], max_fill_slots)
-    team_end = end_slots.max() if n else 0
-    last_records = np.array([snapshot.windows[s][-1] for s in names], dtype=snapshot.windows[names[0]].dtype) if n else None
-    return FleetInputs(names, values, end_slots, last_records, (team_end - end_slots) > stale_slots, gaps)
+    last_records = np.array([snapshot.windows[s][-1] for s in names], dtype=RECORD)
+    stale = (end_slots.max() - end_slots) > stale_slots
+    return FleetInputs(names, values, end_slots, last_records, stale, gaps)
 
 
 def fill_short_gaps(window: np.ndarray, max_fill: int) -> bool:
