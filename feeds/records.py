@@ -193,36 +193,35 @@ def _status_codes(positions, records, names, errors):
 
 
 def _metric_values(positions, records, names, errors):
-    flat = [r[m] for r in records for m in METRICS]
-    if set(map(type, flat)) <= {int, float}:
-        try:
-            values = np.array(flat, dtype=np.float64).reshape(len(records), len(METRICS))
-        except OverflowError:  # an integer beyond float range; the slow path words it
-            values = None
-    else:
-        values = None
-    if values is None:
-        values = np.array([v if type(v) in (int, float) and abs(v) < 1e308 else np.nan
-                           for v in flat], dtype=np.float64).reshape(len(records), len(METRICS))
-        bad_type = True
-    else:
-        bad_type = False
+    values = _as_array([r[m] for r in records for m in METRICS], len(records))
     with np.errstate(invalid="ignore"):
         bad = (~np.isfinite(values) | (values < 0) | (values > UPPER)
                | (INTEGER_COLUMNS & (values != np.floor(values))))
-    if bad_type or bad.any():
-        for k, j in zip(*np.nonzero(bad)):
-            i, metric = positions[k], METRICS[j]
-            problem = _value_problem(records[k][metric], j)
-            errors.append((i, FIELD_RANK[metric], f"{_where(i, names[k])}.{metric}: {problem}"))
+    for k, j in zip(*np.nonzero(bad)):  # only a failing batch words its errors
+        i, metric = positions[k], METRICS[j]
+        problem = _value_problem(records[k][metric], j)
+        errors.append((i, FIELD_RANK[metric], f"{_where(i, names[k])}.{metric}: {problem}"))
     values[:, UPTIME_COLUMN] = np.minimum(values[:, UPTIME_COLUMN], UPTIME_CAP_DAYS)
     return values.astype(np.float32)
+
+
+def _as_array(flat, n):
+    """float64 [n, len(METRICS)]; whatever is not a JSON number within float range is NaN."""
+    if set(map(type, flat)) <= {int, float}:
+        try:
+            return np.array(flat, dtype=np.float64).reshape(n, len(METRICS))
+        except OverflowError:  # an integer beyond float range
+            pass
+    return np.array([v if type(v) in (int, float) and abs(v) < 1e308 else np.nan for v in flat],
+                    dtype=np.float64).reshape(n, len(METRICS))
 
 
 def _value_problem(value, column):
     metric = METRICS[column]
     if type(value) not in (int, float):
         return _wrong_type(value, "a number")
+    if type(value) is int and abs(value) >= 1e308:
+        return f"{_show(value)} is too large"
     if not math.isfinite(value):
         return f"{_show(value)} is not a finite number"
     if value < 0:

@@ -79,6 +79,7 @@ def test_it_stores_every_metric_of_a_record(client, team_a):
     ("load_average", True, "true is a boolean, expected a number"),
     ("swap_used_pct", None, "null is not allowed, expected a number"),
     ("disk_usage_pct", [1], "[1] is a list, expected a number"),
+    ("net_out_mb_s", 10 ** 400, f"{str(10 ** 400)[:57]}... is too large"),
     ("back_close_wait", 2.5, "2.5 is not an integer"),
     ("uptime_days", -3, "-3 is below the minimum 0"),
     ("status", "unknown", 'invalid status value "unknown" - must be one of: critical_issue, healthy, '
