@@ -184,6 +184,9 @@ class TrainConfig:
     dropout: float = 0.1
     learning_rate: float = 3e-3
     patience: int = 4
+    # Loss weight per target (TARGETS order). The quantile loss is in natural units, so smooth,
+    # small-moving targets (memory, disk, swap) would otherwise count for little next to CPU.
+    target_weights: tuple | None = None
     max_minutes: float | None = None
     seed: int = 0
     progress: bool = True
@@ -235,7 +238,8 @@ def train_forecaster(series: list[Series], config: TrainConfig | None = None,
             hidden_continuous_size=cfg.hidden_continuous_size,
             dropout=cfg.dropout,
             learning_rate=cfg.learning_rate,
-            loss=MultiLoss([QuantileLoss(quantiles=list(QUANTILES)) for _ in TARGETS]),
+            loss=MultiLoss([QuantileLoss(quantiles=list(QUANTILES)) for _ in TARGETS],
+                           weights=list(cfg.target_weights) if cfg.target_weights else None),
             output_size=[len(QUANTILES)] * len(TARGETS),
             reduce_on_plateau_patience=2,
             log_interval=-1,

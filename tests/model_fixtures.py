@@ -16,6 +16,11 @@ NAB_DIR = Path(__file__).resolve().parent / "data" / "nab"
 
 @pytest.fixture(scope="session")
 def tiny_fleet():
+    # Tiny models gain nothing from 2 threads, and on a shared 2-core box 2 OpenMP threads run
+    # several times slower than 1 (PITFALLS.md).
+    import torch
+
+    torch.set_num_threads(1)
     from inference.simulator import simulate_fleet
 
     return simulate_fleet(6, days=4, seed=3)

@@ -95,7 +95,8 @@ def test_a_saved_model_predicts_the_same_after_loading_in_a_fresh_process(
     np.savez(tmp_path / "inputs.npz", values=values, end_times=end_times,
              profiles=np.array(profiles))
     script = textwrap.dedent(f"""
-        import numpy as np
+        import numpy as np, torch
+        torch.set_num_threads(1)
         from inference.forecaster import load_forecaster
         d = np.load({str(tmp_path / 'inputs.npz')!r})
         fc = load_forecaster({str(tiny_model_dir)!r}, device="cpu")

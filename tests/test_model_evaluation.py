@@ -59,7 +59,7 @@ def _manage(*args, timeout=240):
 def test_evaluate_model_ends_with_one_json_line_for_nab_and_simulated_data(tiny_model_dir):
     out = _manage("evaluate_model", "--model", str(tiny_model_dir), "--series",
                   str(NAB_DIR / "ec2_cpu_utilization_53ea38.csv"), "--simulated",
-                  "--servers", "3", "--days", "3", "--seed", "424242")
+                  "--servers", "3", "--days", "3", "--seed", "424242", "--threads", "1")
     summary = json.loads(out.strip().splitlines()[-1])
     assert REQUIRED_KEYS <= set(summary)
     [nab] = read_series_file(NAB_DIR / "ec2_cpu_utilization_53ea38.csv")
@@ -71,6 +71,7 @@ def test_train_model_writes_a_model_that_loads(tmp_path):
     out = _manage("train_model", "--servers", "3", "--days", "3", "--epochs", "1",
                   "--batches-per-epoch", "2", "--batch-size", "8", "--hidden-size", "8",
                   "--val-days", "1", "--no-progress", "--output", str(tmp_path / "m"),
+                  "--threads", "1",
                   "--extra-series", str(NAB_DIR / "ec2_cpu_utilization_24ae8d.csv"))
     summary = json.loads(out.strip().splitlines()[-1].removeprefix("summary: "))
     assert summary["epochs_run"] == 1 and summary["size_bytes"] < 10 * 1024 * 1024

@@ -1,7 +1,15 @@
 """Rolling-origin evaluation of a model against seasonal naive, persistence and linear trend."""
 import json
+import math
 
 from django.core.management.base import BaseCommand, CommandError
+
+
+def _num(v):
+    """Rounded floats; NaN (nothing scorable) becomes null so the line stays strict JSON."""
+    if isinstance(v, float):
+        return None if math.isnan(v) else round(v, 4)
+    return v
 
 
 class Command(BaseCommand):
@@ -61,7 +69,5 @@ class Command(BaseCommand):
               f"{r['mae_seasonal_naive']:>9.3f}{r['mae_persistence']:>9.3f}{r['mae_linear']:>9.3f}"
               f"{r['coverage_80']:>7.2f}" + ("" if r["scored"] else "  (flat, not scored)"))
         for t, b in res["by_target"].items():
-            w(f"{t}: " + json.dumps({k: round(v, 4) if isinstance(v, float) else v
-                                     for k, v in b.items()}))
-        w(json.dumps({k: round(v, 4) if isinstance(v, float) else v
-                      for k, v in res["summary"].items()}))
+            w(f"{t}: " + json.dumps({k: _num(v) for k, v in b.items()}))
+        w(json.dumps({k: _num(v) for k, v in res["summary"].items()}))
