@@ -17,6 +17,7 @@ from feeds.windows import RECORD, Snapshot, read_windows
 from . import cache
 from .features import TARGETS, target_array
 from .scoring import fleet_probability, score_server
+from .trend import raise_for_trends
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +87,7 @@ def run_team_predictions(team_id, forecaster) -> dict:
     forecasts = forecaster.predict(inputs.values[ok], inputs.end_slots[ok] * SLOT_SECONDS,
                                    [p for p, good in zip(profiles, ok) if good],
                                    chunk_size=settings.ARGUS_INFERENCE_CHUNK)
+    forecasts = raise_for_trends(forecasts, target_array(inputs.values[ok]))
     document, alerts = build_documents(snapshot, inputs, profiles, ok, forecasts, forecaster)
     document["compute_seconds"] = round(time.perf_counter() - started, 3)
     stored = cache.store_predictions(team_id, document, alerts)
