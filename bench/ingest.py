@@ -122,6 +122,7 @@ def main():
         finally:
             stack.stop()
             redis_process.terminate()
+            redis_process.wait(10)  # before its directory is removed
 
 
 if __name__ == "__main__":
