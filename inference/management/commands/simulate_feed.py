@@ -95,4 +95,4 @@ def pick_pivot(records, incidents):
     candidates = candidates.assign(leak=candidates["kind"] != "memory_leak")
     incident = candidates.sort_values(["leak", "breach_time"]).iloc[0]
     pivot = (incident["breach_time"] - pd.Timedelta(minutes=90)).floor(f"{SLOT_SECONDS}s")
-    return pivot, f"{incident['server_name']}: {incident['kind']} building, breach in ~90 minutes"
+    return pivot, f"{incident['server_name']}: {incident['kind']} building, simulated breach in ~90 minutes"
