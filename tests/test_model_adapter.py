@@ -1,6 +1,5 @@
 """The model adapter: fast path vs pytorch-forecasting, save/load, short histories, new servers."""
 import json
-import os
 import subprocess
 import sys
 import textwrap

@@ -16,7 +16,7 @@ def test_the_schema_documents_every_endpoint_and_the_key_scheme(client):
     record = schema["components"]["schemas"]["MetricRecord"]
     assert set(record["required"]) == set(REQUIRED_FIELDS)
     assert record["properties"]["mem_used_pct"]["maximum"] == 100
-    assert {"/status", "/health"} <= set(schema["paths"])
+    assert {"/status", "/health", "/predictions/current", "/alerts/active", "/feed/servers/{server_name}"} <= set(schema["paths"])
 
 
 @pytest.mark.django_db
