@@ -10,7 +10,6 @@ the 45-server team."""
 import argparse
 import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -20,10 +19,9 @@ import requests
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "argus_project.settings")
 
-from feeds.local_redis import free_port, start_redis_server  # noqa: E402
 from inference.simulator import simulate_fleet  # noqa: E402
 from tests.feeding import feed_frame, to_records, wait_for_predictions  # noqa: E402
-from tests.live import LiveStack  # noqa: E402
+from tests.live import private_stack  # noqa: E402
 
 
 def predicted_tick(base, key):
@@ -61,40 +59,31 @@ def main():
     parser.add_argument("--reads", type=int, default=300)
     args = parser.parse_args()
 
-    with tempfile.TemporaryDirectory() as tmp:
-        tmp = Path(tmp)
-        port = free_port()
-        redis_process = start_redis_server(port, tmp / "redis")
-        stack = LiveStack(tmp, f"redis://127.0.0.1:{port}/0")
-        try:
-            rates = {"ARGUS_RATE_FEED": "1000000/min", "ARGUS_RATE_READ": "1000000/min"}
-            base = stack.start_web(workers=2, **rates)
-            stack.start_worker(ARGUS_LOG_LEVEL="WARNING")
-            print(f"Argus end-to-end benchmark: 2 gunicorn workers, 1 Celery worker process "
-                  f"(1 torch thread), {os.cpu_count()} CPUs, model {os.environ.get('ARGUS_MODEL_DIR') or 'shipped default'}\n")
-            print(f"{'servers':>8} {'freshness p50 s':>16} {'p95 s':>8} {'max s':>8}")
-            keys = {}
-            for servers in args.fleets:
-                key = keys[servers] = stack.create_key(f"fleet{servers}")
-                records, _ = simulate_fleet(servers, days=1 + args.ticks / 288, seed=21)
-                times = sorted(records["timestamp"].unique())
-                history = records[records["timestamp"] < times[-args.ticks]]
-                per_request = max(1, 9000 // servers)
-                wait_for_predictions(base, key, feed_frame(base, key, history, per_request), timeout=600)
-                live = [records[records["timestamp"] == t] for t in times[-args.ticks:]]
-                fresh = measure_freshness(base, key, live)
-                print(f"{servers:>8} {np.percentile(fresh, 50):>16.2f} {np.percentile(fresh, 95):>8.2f} {fresh.max():>8.2f}")
+    with private_stack() as stack:
+        rates = {"ARGUS_RATE_FEED": "1000000/min", "ARGUS_RATE_READ": "1000000/min"}
+        base = stack.start_web(workers=2, **rates)
+        stack.start_worker(ARGUS_LOG_LEVEL="WARNING")
+        print(f"Argus end-to-end benchmark: 2 gunicorn workers, 1 Celery worker process "
+              f"(1 torch thread), {os.cpu_count()} CPUs, model {os.environ.get('ARGUS_MODEL_DIR') or 'shipped default'}\n")
+        print(f"{'servers':>8} {'freshness p50 s':>16} {'p95 s':>8} {'max s':>8}")
+        keys = {}
+        for servers in args.fleets:
+            key = keys[servers] = stack.create_key(f"fleet{servers}")
+            records, _ = simulate_fleet(servers, days=1 + args.ticks / 288, seed=21)
+            times = sorted(records["timestamp"].unique())
+            history = records[records["timestamp"] < times[-args.ticks]]
+            per_request = max(1, 9000 // servers)
+            wait_for_predictions(base, key, feed_frame(base, key, history, per_request), timeout=600)
+            live = [records[records["timestamp"] == t] for t in times[-args.ticks:]]
+            fresh = measure_freshness(base, key, live)
+            print(f"{servers:>8} {np.percentile(fresh, 50):>16.2f} {np.percentile(fresh, 95):>8.2f} {fresh.max():>8.2f}")
 
-            if 45 in keys:
-                print(f"\n{'read (45 servers)':<24} {'p50 ms':>8} {'p99 ms':>8} {'bytes':>10}")
-                for path in ("/predictions/current", "/alerts/active"):
-                    samples, size = measure_reads(base, keys[45], path, args.reads)
-                    print(f"{path:<24} {np.percentile(samples, 50) * 1000:>8.2f} "
-                          f"{np.percentile(samples, 99) * 1000:>8.2f} {size:>10,}")
-        finally:
-            stack.stop()
-            redis_process.terminate()
-            redis_process.wait(10)  # before its directory is removed
+        if 45 in keys:
+            print(f"\n{'read (45 servers)':<24} {'p50 ms':>8} {'p99 ms':>8} {'bytes':>10}")
+            for path in ("/predictions/current", "/alerts/active"):
+                samples, size = measure_reads(base, keys[45], path, args.reads)
+                print(f"{path:<24} {np.percentile(samples, 50) * 1000:>8.2f} "
+                      f"{np.percentile(samples, 99) * 1000:>8.2f} {size:>10,}")
 
 
 if __name__ == "__main__":

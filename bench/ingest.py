@@ -12,7 +12,6 @@ import json
 import os
 import struct
 import sys
-import tempfile
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -24,9 +23,8 @@ import requests
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "argus_project.settings")
 
-from feeds.local_redis import free_port, start_redis_server  # noqa: E402
 from feeds.schema import METRICS  # noqa: E402
-from tests.live import LiveStack  # noqa: E402
+from tests.live import private_stack  # noqa: E402
 
 START = datetime(2026, 1, 1)
 
@@ -88,41 +86,32 @@ def main():
     parser.add_argument("--requests-large", type=int, default=100, help="1,000-record batches to send")
     args = parser.parse_args()
 
-    with tempfile.TemporaryDirectory() as tmp:
-        tmp = Path(tmp)
-        port = free_port()
-        redis_process = start_redis_server(port, tmp / "redis")
-        redis_url = f"redis://127.0.0.1:{port}/0"
+    with private_stack() as stack:
+        redis_url = stack.env["REDIS_URL"]
         client = redis.Redis.from_url(redis_url)
-        stack = LiveStack(tmp, redis_url)
-        try:
-            key = stack.create_key("bench")
-            base = stack.start_web(workers=1, ARGUS_RATE_FEED="1000000/min")
-            print(f"Argus ingest benchmark: 1 gunicorn worker, private Redis {redis_url}, "
-                  f"{os.cpu_count()} CPUs\n")
-            print(f"{'batch':>6} {'path':<22} {'records/s':>10} {'p50 ms':>8} {'p99 ms':>8}")
-            ratios = {}
-            tick = 0
-            for servers, n in ((45, args.requests_small), (1000, args.requests_large)):
-                run_http(base + "/feed/data", key, servers, 5, tick)  # warm up
-                tick += 5
-                http = run_http(base + "/feed/data", key, servers, n, tick)
-                floor = run_floor(client, servers, n, tick)
-                tick += n
-                for label, times in (("HTTP + validation", http), ("floor (parse + write)", floor)):
-                    p50, p99 = percentiles(times)
-                    print(f"{servers:>6} {label:<22} {servers * n / times.sum():>10,.0f} {p50:>8.2f} {p99:>8.2f}")
-                ratios[servers] = np.median(http) / np.median(floor)
+        key = stack.create_key("bench")
+        base = stack.start_web(workers=1, ARGUS_RATE_FEED="1000000/min")
+        print(f"Argus ingest benchmark: 1 gunicorn worker, private Redis {redis_url}, "
+              f"{os.cpu_count()} CPUs\n")
+        print(f"{'batch':>6} {'path':<22} {'records/s':>10} {'p50 ms':>8} {'p99 ms':>8}")
+        ratios = {}
+        tick = 0
+        for servers, n in ((45, args.requests_small), (1000, args.requests_large)):
+            run_http(base + "/feed/data", key, servers, 5, tick)  # warm up
+            tick += 5
+            http = run_http(base + "/feed/data", key, servers, n, tick)
+            floor = run_floor(client, servers, n, tick)
+            tick += n
+            for label, times in (("HTTP + validation", http), ("floor (parse + write)", floor)):
+                p50, p99 = percentiles(times)
+                print(f"{servers:>6} {label:<22} {servers * n / times.sum():>10,.0f} {p50:>8.2f} {p99:>8.2f}")
+            ratios[servers] = np.median(http) / np.median(floor)
 
-            team_keys = [k for k in client.scan_iter("argus:*") if b":rate:" not in k]
-            used = sum(client.memory_usage(k, samples=0) for k in team_keys)
-            points = sum(client.llen(k) for k in team_keys if b":w:" in k)
-            print(f"\nmedian latency vs floor: 45 records {ratios[45]:.2f}x, 1,000 records {ratios[1000]:.2f}x")
-            print(f"Redis memory: {used:,} bytes for {points:,} stored points = {used / points:.1f} bytes/point")
-        finally:
-            stack.stop()
-            redis_process.terminate()
-            redis_process.wait(10)  # before its directory is removed
+        team_keys = [k for k in client.scan_iter("argus:*") if b":rate:" not in k]
+        used = sum(client.memory_usage(k, samples=0) for k in team_keys)
+        points = sum(client.llen(k) for k in team_keys if b":w:" in k)
+        print(f"\nmedian latency vs floor: 45 records {ratios[45]:.2f}x, 1,000 records {ratios[1000]:.2f}x")
+        print(f"Redis memory: {used:,} bytes for {points:,} stored points = {used / points:.1f} bytes/point")
 
 
 if __name__ == "__main__":

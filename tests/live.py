@@ -2,12 +2,14 @@
 import os
 import subprocess
 import sys
+import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import requests
 
-from feeds.local_redis import free_port
+from feeds.local_redis import free_port, start_redis_server
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -87,3 +89,19 @@ def wait_for_http(url, process, timeout=30):
         except (requests.ConnectionError, requests.Timeout):  # still importing
             time.sleep(0.1)
     raise TimeoutError(f"{url} did not answer in {timeout}s")
+
+
+@contextmanager
+def private_stack():
+    """A LiveStack on its own redis-server in a temporary directory (for benchmarks)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        port = free_port()
+        redis_process = start_redis_server(port, tmp / "redis")
+        stack = LiveStack(tmp, f"redis://127.0.0.1:{port}/0")
+        try:
+            yield stack
+        finally:
+            stack.stop()
+            redis_process.terminate()
+            redis_process.wait(10)  # before its directory is removed
