@@ -112,6 +112,7 @@ class StatusView(APIView):
         team = request.auth.team if request.auth else None
         body = {"status": "ok", "version": settings.VERSION, "redis_reachable": redis_reachable(),
                 "model_loaded": False}
+        stats = None
         if team is not None:
             stats = team_stats(team.id)
             body.update({
@@ -122,7 +123,7 @@ class StatusView(APIView):
                 "warmup_complete": stats.warmup_complete,
                 "last_prediction": None,
             })
-        for _, extra in status_requested.send(sender=self.__class__, team_id=team and team.id):
+        for _, extra in status_requested.send(sender=self.__class__, team_id=team and team.id, stats=stats):
             body.update(extra or {})
         return Response(body)
 

@@ -47,7 +47,7 @@ def prediction_meta(team_id):
 
 def predictions_json(team_id):
     """The stored document as JSON bytes with `age_seconds` spliced in first, or None.
-    No parsing: a 45-server document is ~700 KB and reads must stay fast."""
+    No parsing: a 45-server document is ~1.6 MB and reads must stay fast."""
     pipe = get_redis().pipeline(transaction=True)
     pipe.get(_keys(team_id)[0])
     pipe.hget(_keys(team_id)[2], "generated_at")

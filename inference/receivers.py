@@ -32,7 +32,7 @@ def ask_for_a_run(sender, team_id, tick, warmup_complete, **kwargs):
 
 
 @receiver(status_requested)
-def prediction_status(sender, team_id, **kwargs):
+def prediction_status(sender, team_id, stats=None, **kwargs):
     try:
         workers = live_workers()
     except REDIS_DOWN_ERRORS:
@@ -44,14 +44,13 @@ def prediction_status(sender, team_id, **kwargs):
         status["last_prediction"] = iso(meta["generated_at"]) if meta else None
         status["predicted_tick"] = meta["tick"] if meta else None
         status["prediction_runs"] = meta["runs"] if meta else 0
-        status["predictions_stale"] = predictions_stale(team_id, meta)
+        status["predictions_stale"] = predictions_stale(stats or team_stats(team_id), meta)
     return status
 
 
-def predictions_stale(team_id, meta) -> bool:
+def predictions_stale(stats, meta) -> bool:
     """True when the team's newest batch has waited more than ARGUS_PREDICTIONS_STALE_SECONDS
     without a prediction covering it (no worker running, or workers far behind)."""
-    stats = team_stats(team_id)
     if meta is not None and meta["tick"] >= stats.tick:
         return False
     return stats.updated_ms > 0 and time.time() - stats.updated_ms / 1000 > settings.ARGUS_PREDICTIONS_STALE_SECONDS
