@@ -50,7 +50,7 @@ class ServerPrediction(serializers.Serializer):
     alert = AlertBadge()
     display_metrics = serializers.DictField()
     forecast = Forecast()
-    risks = serializers.DictField(help_text="Per metric: risk, threshold, minutes_to_issue, evidence (now/p50/p90).")
+    risks = serializers.DictField(help_text="Per scored metric (the six forecast ones and the two CLOSE_WAIT counts): risk, threshold, minutes_to_issue, evidence (now/p50/p90).")
     last_point = serializers.CharField(help_text="Data time of the server's newest point.")
     last_received_age_seconds = serializers.FloatField(help_text="Wall-clock age of that point's arrival.")
     stale = serializers.BooleanField(help_text="Newest point lags the team's newest by more than ARGUS_STALE_SECONDS.")

@@ -17,7 +17,7 @@ from feeds.windows import RECORD, Snapshot, read_windows
 from . import cache
 from .features import TARGETS, target_array
 from .scoring import fleet_probability, score_server
-from .trend import raise_for_trends
+from .trend import connection_lines, raise_for_trends
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +88,8 @@ def run_team_predictions(team_id, forecaster) -> dict:
                                    [p for p, good in zip(profiles, ok) if good],
                                    chunk_size=settings.ARGUS_INFERENCE_CHUNK)
     forecasts = raise_for_trends(forecasts, target_array(inputs.values[ok]))
-    document, alerts = build_documents(snapshot, inputs, profiles, ok, forecasts, forecaster)
+    lines = connection_lines(inputs.values[ok], forecaster.horizon)
+    document, alerts = build_documents(snapshot, inputs, profiles, ok, forecasts, lines, forecaster)
     document["compute_seconds"] = round(time.perf_counter() - started, 3)
     stored = cache.store_predictions(team_id, document, alerts)
     log.info("team %s tick %s: %d servers forecast, %d alerts, %.2fs%s", team_id, snapshot.tick,
@@ -96,7 +97,7 @@ def run_team_predictions(team_id, forecaster) -> dict:
     return {"tick": snapshot.tick, "servers": int(ok.sum()), "stored": stored, **document["summary"]}
 
 
-def build_documents(snapshot, inputs, profiles, ok, forecasts, forecaster):
+def build_documents(snapshot, inputs, profiles, ok, forecasts, lines, forecaster):
     generated_at = time.time()
     quantile_keys = [f"p{int(round(q * 100))}" for q in forecaster.quantiles]
     p50 = forecaster.quantiles.index(0.5)
@@ -106,7 +107,8 @@ def build_documents(snapshot, inputs, profiles, ok, forecasts, forecaster):
     for k, i in enumerate(np.flatnonzero(ok)):
         name, profile = inputs.names[i], profiles[i]
         forecast = forecasts[k]
-        score = score_server(name, profile, current[i], forecast, forecaster.quantiles)
+        server_lines = {metric: (last[k], line[k]) for metric, (last, line) in lines.items()}
+        score = score_server(name, profile, current[i], forecast, forecaster.quantiles, server_lines)
         scores.append(score)
         alerts.extend(score.problems)
         last = inputs.last_records[i]

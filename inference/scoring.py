@@ -9,6 +9,9 @@ for each forecast metric and server:
   only P90 crosses it within the horizon                 risk 50-59 (sooner = higher)  degraded
   no quantile crosses                                    risk 0-49 by how close P90 comes
 
+CLOSE_WAIT counts are not forecast by the model; they are scored the same way on their fitted
+line (inference.trend.connection_lines), which serves as P50 and P90 alike.
+
 A server's risk is its worst metric's. Thresholds depend on the server profile: a database at
 95% memory is normal (it caches), a web server there is not.
 """
@@ -28,6 +31,9 @@ THRESHOLDS = {
     "swap_used_pct": 50.0,
     "load_average": 16.0,
     "disk_usage_pct": 90.0,
+    # sockets left in CLOSE_WAIT: the application stopped closing connections
+    "back_close_wait": 500.0,
+    "front_close_wait": 500.0,
 }
 PROFILE_THRESHOLDS = {
     # databases keep their cache in memory and wait on disk more; swapping hurts them early
@@ -47,6 +53,8 @@ PROBLEMS = {
     "swap_used_pct": "Heavy swapping",
     "load_average": "Load overload",
     "disk_usage_pct": "Disk full",
+    "back_close_wait": "Connection leak (back end)",
+    "front_close_wait": "Connection leak (front end)",
 }
 LEVELS = (  # (lowest risk, level, colour, emoji, label), as the original engine's API documents
     (80, "critical", "#FF0000", "🔴", "Critical"),
@@ -128,22 +136,25 @@ class ServerScore:
 
 
 def score_server(name: str, profile: str, current: np.ndarray, forecast: np.ndarray,
-                 quantiles=(0.1, 0.5, 0.9)) -> ServerScore:
-    """current: [len(TARGETS)] last observed values; forecast: [96, len(TARGETS), len(quantiles)]."""
+                 quantiles=(0.1, 0.5, 0.9), lines: dict | None = None) -> ServerScore:
+    """current: [len(TARGETS)] last observed values; forecast: [96, len(TARGETS), len(quantiles)];
+    lines: {metric: (last value, fitted line [96])} for metrics scored on a line, not forecast."""
     i10, i50, i90 = (quantiles.index(q) for q in (0.1, 0.5, 0.9))
+    bands = {target: (float(current[t]), forecast[:, t, i10], forecast[:, t, i50], forecast[:, t, i90])
+             for t, target in enumerate(TARGETS)}
+    bands.update({metric: (float(last), line, line, line) for metric, (last, line) in (lines or {}).items()})
     metrics, problems = {}, []
     p30 = p8h = 0.0
     soon = SOON_MINUTES // STEP_MINUTES
-    for t, target in enumerate(TARGETS):
+    for target, (now, q10, q50, q90) in bands.items():
         limit = threshold(profile, target)
-        q10, q50, q90 = forecast[:, t, i10], forecast[:, t, i50], forecast[:, t, i90]
-        risk, minutes, evidence = metric_risk(float(current[t]), q50, q90, limit)
+        risk, minutes, evidence = metric_risk(now, q50, q90, limit)
         metrics[target] = {"risk": round(risk, 1), "threshold": limit, "minutes_to_issue": minutes,
                            "evidence": evidence}
         p_step = exceedance(q10, q50, q90, limit) if evidence != "now" else np.ones(len(q50))
         p30, p8h = max(p30, float(p_step[:soon].max())), max(p8h, float(p_step.max()))
         if risk >= 50:
-            problems.append(alert_for(name, profile, target, risk, minutes, evidence, float(current[t]), limit))
+            problems.append(alert_for(name, profile, target, risk, minutes, evidence, now, limit))
     problems.sort(key=lambda a: -a["risk_score"])
     risk = max(m["risk"] for m in metrics.values())
     return ServerScore(risk, level_of(risk), metrics, problems, p30, p8h)

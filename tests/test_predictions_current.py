@@ -61,6 +61,7 @@ def test_every_server_gets_the_documented_shape(fed_day):
             assert np.mean(np.array(bands["p10"]) <= np.array(bands["p90"])) > 0.95
         assert forecast["mem_pct"] == forecast["quantiles"]["mem_used_pct"]["p50"]
         assert server["stale"] is False and set(server["display_metrics"]) >= {"cpu_pct", "mem_pct", "status"}
+        assert set(server["risks"]) == set(TARGETS) | {"back_close_wait", "front_close_wait"}
 
 
 def test_alerts_are_one_per_server_and_problem(stack, fed_day):

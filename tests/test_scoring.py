@@ -120,3 +120,23 @@ def test_fleet_probability_is_one_minus_no_server_breaching():
                                            (135, "2 hours 15 minutes")])
 def test_times_read_naturally(minutes, text):
     assert humanize_minutes(minutes) == text
+
+
+def test_a_close_wait_line_crossing_its_limit_is_a_connection_leak_alert():
+    current = np.array([20, 50, 2, 0, 1, 40], dtype=np.float32)
+    line = np.linspace(310, 790, 96)  # crosses 500 at step 39: 3 hours 15 minutes
+    score = score_server("ppapi001", "web_api", current, flat_forecast(),
+                         lines={"back_close_wait": (305.0, line), "front_close_wait": (3.0, np.full(96, 3.0))})
+    [problem] = score.problems
+    assert problem["metric"] == "back_close_wait" and problem["level"] == "warning"
+    assert problem["message"] == "Connection leak (back end) predicted in 3 hours 15 minutes"
+    assert score.metrics["front_close_wait"]["risk"] == 0
+    assert score.prob_30m == 0.0 and score.prob_8h == 1.0  # a line has no band: certain
+
+
+def test_a_close_wait_count_over_its_limit_is_a_breach_now():
+    current = np.array([20, 50, 2, 0, 1, 40], dtype=np.float32)
+    score = score_server("x", "generic", current, flat_forecast(),
+                         lines={"front_close_wait": (612.0, np.full(96, 612.0))})
+    assert score.risk == 100
+    assert score.problems[0]["message"] == "Connection leak (front end) now: front_close_wait is 612.0, at or above 500"

@@ -1,8 +1,11 @@
-"""Exhaustion trends: steady memory and disk climbs lift the forecast; other shapes do not."""
+"""Exhaustion trends: steady memory and disk climbs lift the forecast, steady CLOSE_WAIT climbs
+become a line; other shapes do neither."""
 import numpy as np
+import pytest
 
+from feeds.schema import METRICS
 from inference.features import TARGETS
-from inference.trend import FIT_STEPS, raise_for_trends
+from inference.trend import FIT_STEPS, LEAK_FIT_STEPS, connection_lines, raise_for_trends
 
 MEM, CPU = TARGETS.index("mem_used_pct"), TARGETS.index("cpu_pct")
 
@@ -45,3 +48,33 @@ def test_a_model_forecast_already_above_the_line_is_kept():
     climb = 60 + 0.1 * np.arange(FIT_STEPS)
     out = raise_for_trends(flat_forecast(level=95), history_with(MEM, climb))
     assert np.array_equal(out, flat_forecast(level=95))
+
+
+def counts_with(metric, series, n=1, base=5.0):
+    values = np.full((n, 288, len(METRICS)), base, dtype=np.float32)
+    values[:, -len(series):, METRICS.index(metric)] = series
+    return values
+
+
+def test_a_steady_close_wait_climb_is_extended_over_the_whole_horizon():
+    climb = 20 + 5.0 * np.arange(LEAK_FIT_STEPS)  # +60 sockets an hour
+    last, line = connection_lines(counts_with("back_close_wait", climb), 96)["back_close_wait"]
+    assert last[0] == climb[-1]
+    assert line[0, 0] == pytest.approx(climb[-1] + 5, abs=0.5)
+    assert line[0, 95] == pytest.approx(climb[-1] + 5 * 96, abs=0.5)  # no cap, no reach limit
+
+
+def test_close_wait_that_moves_with_traffic_or_noise_stays_flat_at_its_last_value():
+    rng = np.random.default_rng(1)
+    for series in (rng.poisson(30, LEAK_FIT_STEPS).astype(float),  # noisy, level
+                   np.linspace(5, 40, LEAK_FIT_STEPS),  # a morning's traffic: too small a rise
+                   np.linspace(400, 100, LEAK_FIT_STEPS)):  # draining
+        last, line = connection_lines(counts_with("front_close_wait", series), 96)["front_close_wait"]
+        assert np.all(line[0] == series[-1]) and last[0] == series[-1]
+
+
+def test_a_server_gone_quiet_is_judged_on_its_last_reported_count():
+    values = counts_with("back_close_wait", np.full(LEAK_FIT_STEPS, 42.0))
+    values[:, -3:, :] = np.nan
+    last, line = connection_lines(values, 96)["back_close_wait"]
+    assert last[0] == 42 and np.all(line[0] == 42)
