@@ -6,7 +6,11 @@ hands it numpy arrays of raw feed metrics and gets numpy forecasts back. It impo
 Model shape (see docs/model.md): 5-minute steps, encoder up to 288 steps (24 h), horizon 96 steps
 (8 h); six targets with P10/P50/P90; every feed metric as an observed input; time of day and day
 of week as known inputs; the server profile as the only static category. No server identity is an
-input and each target is normalised by its own encoder window, so unseen servers work.
+input and each target is normalised by its own encoder window, so unseen servers work: scaled by
+the window's spread and centred on the window's last value (CPU, memory, swap, load: the network's
+output is a change from now, so a level or a climb in progress is kept rather than pulled back to
+the window's average) or on its mean (I/O wait and disk, whose last value is a poorer guide to
+the next hours than the day's level: I/O wait is noisy, disk usage falls back at log rotation).
 
 Serving does not build a TimeSeriesDataSet: `Forecaster.predict` assembles the network's input
 tensors from arrays (the same arithmetic TimeSeriesDataSet.__getitem__ does, checked against
@@ -46,7 +50,7 @@ from .features import (
 )
 
 FORMAT = "argus-tft"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: some targets centred on the last value (1: all on the window mean)
 QUANTILES = (0.1, 0.5, 0.9)
 HORIZON = 96
 MAX_ENCODER = 288
@@ -56,6 +60,8 @@ MANIFEST_FILE = "manifest.json"
 NORMALISERS_FILE = "normalisers.json"
 FLOAT32_EPS = float(torch.finfo(torch.float32).eps)  # what EncoderNormalizer adds to the scale
 SPECIAL_REALS = ("encoder_length", "relative_time_idx")
+# Targets whose per-window normalisation is centred on the last value (the rest: on the mean).
+CENTRED_ON_LAST = ("cpu_pct", "mem_used_pct", "swap_used_pct", "load_average")
 
 log = logging.getLogger(__name__)
 
@@ -156,9 +162,12 @@ def _dataset(frame: pd.DataFrame, randomize: bool):
         static_categoricals=["profile"],
         time_varying_known_reals=list(KNOWN),
         time_varying_unknown_reals=list(TARGETS) + list(OBSERVED),
-        # Per-window normalisation: each sample's targets are scaled by its own encoder window,
-        # so no per-server normaliser (and no server identity) is stored or looked up.
-        target_normalizer=MultiNormalizer([EncoderNormalizer() for _ in TARGETS]),
+        # Per-window normalisation: each sample's targets are scaled by the whole encoder's
+        # standard deviation and centred on its mean or, with max_length [1, ...], on its last
+        # point; no per-server normaliser (and no server identity) is stored or looked up.
+        target_normalizer=MultiNormalizer(
+            [EncoderNormalizer(max_length=[1, MAX_ENCODER] if t in CENTRED_ON_LAST else None)
+             for t in TARGETS]),
         categorical_encoders={
             "profile": NaNLabelEncoder(add_nan=True),
             "series": NaNLabelEncoder(add_nan=True),
@@ -345,6 +354,7 @@ class Forecaster:
         self.version = version or _new_version(network)
         self._x_reals = list(network.hparams.x_reals)
         self._x_cats = list(network.hparams.x_categoricals)
+        self._centred_on_last = centred_on_last(network)
         if self._x_cats != ["profile"]:
             raise ModelLoadError(f"unexpected categorical inputs {self._x_cats}")
         self.to(device)
@@ -426,9 +436,13 @@ class Forecaster:
         centers, scales = {}, {}
         for t in self.targets:
             y = np.where(valid, feats[t], 0.0)
-            c = y.sum(axis=1) / L
-            var = (np.where(valid, feats[t] - c[:, None], 0.0) ** 2).sum(axis=1) / np.maximum(L - 1, 1)
+            mean = y.sum(axis=1) / L
+            var = (np.where(valid, feats[t] - mean[:, None], 0.0) ** 2).sum(axis=1) / np.maximum(L - 1, 1)
             s = np.sqrt(var).astype(np.float32).astype(np.float64) + FLOAT32_EPS
+            if t in self._centred_on_last:
+                c = feats[t][np.arange(B), lengths - 1]  # encoders are left-aligned
+            else:
+                c = mean
             centers[t], scales[t] = c, s
             target_scale.append(torch.from_numpy(np.stack([c, s], axis=1).astype(np.float32)))
 
@@ -572,7 +586,9 @@ class Forecaster:
                 "static_categoricals": ["profile"],
                 "x_reals": list(self._x_reals),
                 "x_categoricals": list(self._x_cats),
-                "target_normalisation": "per encoder window: (y - mean) / (std(ddof=1) + eps)",
+                "target_normalisation": {
+                    t: f"per encoder window: (y - {'last value' if t in self._centred_on_last else 'mean'})"
+                       " / (std(ddof=1) + eps)" for t in self.targets},
             },
             "architecture": {
                 "class": type(self.network).__name__,
@@ -633,6 +649,24 @@ def extract_normalisers(network) -> dict:
     enc = params["categorical_encoders"]["profile"]
     codes = {str(k): int(v) for k, v in enc.classes_.items()}
     return {"reals": reals, "profile_codes": codes}
+
+
+def centred_on_last(network) -> tuple:
+    """The targets whose encoder normaliser centres on the last value, read from the network's
+    own dataset parameters (so the fast path can never disagree with training)."""
+    from pytorch_forecasting.data import EncoderNormalizer
+
+    normalisers = getattr(network.dataset_parameters["target_normalizer"], "normalizers", [])
+    if len(normalisers) != len(TARGETS):
+        raise ModelLoadError("the checkpoint's target normalisers do not match the targets")
+    out = []
+    for target, n in zip(TARGETS, normalisers):
+        if (not isinstance(n, EncoderNormalizer) or n.method != "standard" or not n.center
+                or n.transformation is not None or n.max_length not in (None, [1, MAX_ENCODER])):
+            raise ModelLoadError(f"target {target!r} has a normaliser this adapter cannot reproduce: {n!r}")
+        if n.max_length is not None:
+            out.append(target)
+    return tuple(out)
 
 
 def load_forecaster(path=None, device=None) -> Forecaster:
