@@ -200,6 +200,10 @@ class TrainConfig:
     seed: int = 0
     progress: bool = True
     threads: int | None = None
+    # Processes that build training batches while torch computes (TimeSeriesDataSet assembles
+    # and normalises every sample in Python, which otherwise leaves the model waiting). They
+    # fork: keep torch at one thread when using them (see PITFALLS: fork after threads hangs).
+    loader_workers: int = 0
     accelerator: str = "cpu"
 
 
@@ -237,7 +241,9 @@ def train_forecaster(series: list[Series], config: TrainConfig | None = None,
             & (idx.time_idx_first_prediction - idx.time_idx_first == MAX_ENCODER),
             copy=True,
         )
-        train_dl = train_ds.to_dataloader(train=True, batch_size=cfg.batch_size, num_workers=0)
+        train_dl = train_ds.to_dataloader(train=True, batch_size=cfg.batch_size,
+                                          num_workers=cfg.loader_workers,
+                                          persistent_workers=cfg.loader_workers > 0)
         val_dl = val_ds.to_dataloader(train=False, batch_size=256, num_workers=0)
 
         model = TemporalFusionTransformer.from_dataset(

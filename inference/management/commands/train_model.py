@@ -35,6 +35,8 @@ class Command(BaseCommand):
         parser.add_argument("--extra-copies", type=int, default=1,
                             help="sample each extra series this many times per epoch")
         parser.add_argument("--threads", type=int, default=None, help="torch threads")
+        parser.add_argument("--loader-workers", type=int, default=0,
+                            help="processes building training batches in parallel (use with --threads 1)")
         parser.add_argument("--accelerator", default="cpu", help="cpu or gpu")
         parser.add_argument("--output", default=str(DEFAULT_OUTPUT), help="model directory")
         parser.add_argument("--no-progress", action="store_true")
@@ -75,7 +77,7 @@ class Command(BaseCommand):
             target_weights=(tuple(float(w) for w in o["target_weights"].split(","))
                             if o["target_weights"] else None),
             max_minutes=o["max_minutes"], seed=o["seed"], progress=not o["no_progress"],
-            accelerator=o["accelerator"],
+            loader_workers=o["loader_workers"], accelerator=o["accelerator"],
         )
         description = {
             "command": "manage.py train_model " + " ".join(
@@ -83,7 +85,8 @@ class Command(BaseCommand):
                 for k, v in o.items()
                 if k in ("servers", "days", "seed", "incident_rate", "epochs", "batches_per_epoch",
                          "batch_size", "val_days", "patience", "hidden_size", "learning_rate",
-                         "target_weights", "max_minutes", "extra_series", "extra_copies", "threads", "accelerator")
+                         "target_weights", "max_minutes", "extra_series", "extra_copies", "threads", "loader_workers",
+                                   "accelerator")
                 and v not in (None, [])),
             "simulated": {"servers": o["servers"], "days": o["days"], "seed": o["seed"],
                           "incident_rate": o["incident_rate"]},
