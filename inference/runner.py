@@ -107,7 +107,7 @@ def build_documents(snapshot, inputs, profiles, ok, forecasts, lines, forecaster
     for k, i in enumerate(np.flatnonzero(ok)):
         name, profile = inputs.names[i], profiles[i]
         forecast = forecasts[k]
-        server_lines = {metric: (last[k], line[k]) for metric, (last, line) in lines.items()}
+        server_lines = {metric: (now[k], line[k]) for metric, (now, line) in lines.items()}
         score = score_server(name, profile, current[i], forecast, forecaster.quantiles, server_lines)
         scores.append(score)
         alerts.extend(score.problems)
