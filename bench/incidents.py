@@ -37,7 +37,7 @@ from inference.forecaster import load_forecaster  # noqa: E402
 from inference.scoring import score_server, threshold  # noqa: E402
 from inference.series_io import records_to_series  # noqa: E402
 from inference.simulator import incident_metric, simulate_fleet  # noqa: E402
-from inference.trend import LEAK_METRICS, connection_lines, raise_for_trends  # noqa: E402
+from inference.trend import LEAK_METRICS, connection_lines, fitted_lines, raise_for_trends  # noqa: E402
 
 WINDOW, HORIZON = 288, 96
 TREND_POINTS = 24  # 2 hours
@@ -45,12 +45,9 @@ TREND_POINTS = 24  # 2 hours
 
 def least_squares_lines(history):
     """history [n, T, k] -> [n, 96, k]: the least-squares line over the last 2 hours, extended
-    8 hours."""
-    recent = history[:, -TREND_POINTS:, :]
-    x = np.arange(TREND_POINTS) - (TREND_POINTS - 1) / 2
-    slope = np.einsum("t,ntk->nk", x, recent - recent.mean(axis=1, keepdims=True)) / (x ** 2).sum()
-    ahead = (TREND_POINTS - 1) / 2 + np.arange(1, HORIZON + 1)
-    return recent.mean(axis=1)[:, None, :] + slope[:, None, :] * ahead[None, :, None]
+    8 hours, whatever its shape (NaN where the 2 hours have a gap)."""
+    return np.stack([fitted_lines(history[:, :, j], HORIZON, TREND_POINTS, reach=HORIZON, cap=np.inf)[0]
+                     for j in range(history.shape[2])], axis=-1)
 
 
 def baseline(window):

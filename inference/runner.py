@@ -84,11 +84,12 @@ def run_team_predictions(team_id, forecaster) -> dict:
     )
     profiles = [profile_of(name) for name in inputs.names]
     ok = forecaster.history_ok(inputs.values)
-    forecasts = forecaster.predict(inputs.values[ok], inputs.end_slots[ok] * SLOT_SECONDS,
+    windows = inputs.values[ok]  # one copy of the servers with enough history
+    forecasts = forecaster.predict(windows, inputs.end_slots[ok] * SLOT_SECONDS,
                                    [p for p, good in zip(profiles, ok) if good],
                                    chunk_size=settings.ARGUS_INFERENCE_CHUNK)
-    forecasts = raise_for_trends(forecasts, target_array(inputs.values[ok]))
-    lines = connection_lines(inputs.values[ok], forecaster.horizon)
+    forecasts = raise_for_trends(forecasts, target_array(windows))
+    lines = connection_lines(windows, forecaster.horizon)
     document, alerts = build_documents(snapshot, inputs, profiles, ok, forecasts, lines, forecaster)
     document["compute_seconds"] = round(time.perf_counter() - started, 3)
     stored = cache.store_predictions(team_id, document, alerts)

@@ -31,11 +31,11 @@ LEAK_MIN_RISE = 50.0  # sockets over the fit window; traffic alone moves them by
 def fitted_lines(history: np.ndarray, horizon: int, fit_steps=FIT_STEPS, min_r2=MIN_R2,
                  min_rise=MIN_RISE, reach=REACH_STEPS, cap=100.0):
     """history [n, T] (NaN = missing). Returns (lines [n, horizon] extending the least-squares
-    fit of the last fit_steps points up to `reach` steps ahead, flat beyond and at most `cap`;
-    steady [n] bool: a straight enough, big enough climb)."""
+    fit of the last fit_steps points up to `reach` steps ahead, flat beyond and at most `cap`,
+    NaN where a point of the fit is missing; steady [n] bool: a complete, straight enough, big
+    enough climb)."""
     recent = history[:, -fit_steps:]
     ok = np.isfinite(recent).all(axis=1)
-    recent = np.where(np.isfinite(recent), recent, 0.0)
     x = np.arange(fit_steps) - (fit_steps - 1) / 2
     mean = recent.mean(axis=1, keepdims=True)
     slope = ((recent - mean) * x).sum(axis=1) / (x ** 2).sum()

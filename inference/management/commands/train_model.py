@@ -85,8 +85,8 @@ class Command(BaseCommand):
                 for k, v in o.items()
                 if k in ("servers", "days", "seed", "incident_rate", "epochs", "batches_per_epoch",
                          "batch_size", "val_days", "patience", "hidden_size", "learning_rate",
-                         "target_weights", "max_minutes", "extra_series", "extra_copies", "threads", "loader_workers",
-                                   "accelerator")
+                         "target_weights", "max_minutes", "extra_series", "extra_copies", "threads",
+                         "loader_workers", "accelerator")
                 and v not in (None, [])),
             "simulated": {"servers": o["servers"], "days": o["days"], "seed": o["seed"],
                           "incident_rate": o["incident_rate"]},
