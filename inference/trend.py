@@ -1,26 +1,49 @@
-"""Exhaustion trends: the model's forecast, raised where a slowly exhausted resource is
-climbing steadily, and the fitted lines that stand in for a forecast of connection counts.
+"""Trends the forecasting model under-reads: its forecast is raised where a metric climbs
+steadily towards exhaustion, and fitted lines stand in for a forecast of connection counts.
 
-Memory and disk have little daily rhythm; when either has risen along a straight line for
-the last four hours it is most often leaking or filling, and the usual monitoring rule
-(Prometheus' predict_linear) is to extend that line. The forecasting model learns mostly
-from normal operation and pulls such climbs back towards the window's level, so for these
-metrics the forecast follows the fitted line wherever the line is higher. Metrics with a daily
-rhythm (CPU, I/O wait, load) are left to the model: their morning climbs are straight too.
+The model learns mostly from normal operation, where climbs turn back (a morning ramp, a
+batch job), so it pulls every climb back towards the window's level. Two kinds of climb are
+extended instead, the way the usual monitoring rule (Prometheus' predict_linear) does:
+- memory, which has little daily rhythm: a straight climb over the last four hours is most
+  often a leak;
+- disk, which normally grows by a fraction of a point a day: a straight climb of two points
+  within an hour is already a filling disk;
+- CPU and I/O wait: a straight climb over the last half hour, already above anything the metric
+  reached over the same two hours yesterday, is a runaway process or an I/O storm rather than
+  the morning ramp or the nightly batch (those happened yesterday too). The line is trusted for
+  two hours only: at that rate such climbs saturate within the hour or two, or turn back.
+Load follows CPU and I/O wait; swap follows memory. Both are left to the model.
 
 CLOSE_WAIT counts are model inputs, not targets. A connection leak (sockets the application
 never closes) grows them steadily for hours, so they are judged by their own fitted line."""
+from typing import NamedTuple
+
 import numpy as np
 
 from feeds.schema import METRICS
 
 from .features import TARGETS
 
-TREND_TARGETS = ("mem_used_pct", "disk_usage_pct")
-FIT_STEPS = 48  # four hours of 5-minute points
-MIN_R2 = 0.9  # how straight the climb must be
-REACH_STEPS = 48  # the line is trusted four hours ahead, no further
-MIN_RISE = 2.0  # percentage points over the fit window, so flat noise never counts
+
+class TrendRule(NamedTuple):
+    fit_steps: int  # points in the least-squares fit
+    min_r2: float  # how straight the climb must be
+    min_rise: float  # over the fit window, so flat noise never counts
+    reach: int  # how many steps ahead the line is trusted (flat beyond)
+    # The last value must exceed the window's first `reach` points: a full 24-hour window
+    # starts with the same time yesterday, so those are yesterday's values for the hours ahead.
+    above_yesterday: bool = False
+
+
+EXHAUSTION = TrendRule(fit_steps=48, min_r2=0.9, min_rise=2.0, reach=48)  # four hours each way
+DISK_FILL = TrendRule(fit_steps=12, min_r2=0.9, min_rise=2.0, reach=48)  # one hour -> four hours
+FAST_CLIMB = TrendRule(fit_steps=6, min_r2=0.9, min_rise=3.0, reach=24, above_yesterday=True)
+TREND_RULES = {
+    "mem_used_pct": EXHAUSTION,
+    "disk_usage_pct": DISK_FILL,
+    "cpu_pct": FAST_CLIMB,
+    "cpu_iowait_pct": FAST_CLIMB,
+}
 
 LEAK_METRICS = ("back_close_wait", "front_close_wait")
 LEAK_FIT_STEPS = 24  # two hours: leaks build over a few hours, not a day
@@ -28,12 +51,12 @@ LEAK_MIN_R2 = 0.8  # counts are Poisson-noisy around the line
 LEAK_MIN_RISE = 50.0  # sockets over the fit window; traffic alone moves them by a few dozen
 
 
-def fitted_lines(history: np.ndarray, horizon: int, fit_steps=FIT_STEPS, min_r2=MIN_R2,
-                 min_rise=MIN_RISE, reach=REACH_STEPS, cap=100.0):
+def fitted_lines(history: np.ndarray, horizon: int, fit_steps: int, min_r2: float,
+                 min_rise: float, reach: int, above_yesterday=False, cap=100.0):
     """history [n, T] (NaN = missing). Returns (lines [n, horizon] extending the least-squares
     fit of the last fit_steps points up to `reach` steps ahead, flat beyond and at most `cap`,
     NaN where a point of the fit is missing; steady [n] bool: a complete, straight enough, big
-    enough climb)."""
+    enough climb, and with above_yesterday, above the window's first `reach` points)."""
     recent = history[:, -fit_steps:]
     ok = np.isfinite(recent).all(axis=1)
     x = np.arange(fit_steps) - (fit_steps - 1) / 2
@@ -43,6 +66,9 @@ def fitted_lines(history: np.ndarray, horizon: int, fit_steps=FIT_STEPS, min_r2=
     total = ((recent - mean) ** 2).sum(axis=1)
     r2 = np.where(total > 0, 1 - (residual ** 2).sum(axis=1) / np.where(total > 0, total, 1), 0.0)
     steady = ok & (slope * (fit_steps - 1) >= min_rise) & (r2 >= min_r2)
+    if above_yesterday:  # where yesterday is missing (a new server), the climb alone decides
+        yesterday = np.nan_to_num(history[:, :reach], nan=-np.inf).max(axis=1)
+        steady &= history[:, -1] > yesterday
     ahead = (fit_steps - 1) / 2 + np.arange(1, horizon + 1)
     ahead = np.minimum(ahead, (fit_steps - 1) / 2 + reach)  # flat beyond the reach
     lines = np.minimum(mean + slope[:, None] * ahead, cap)
@@ -67,13 +93,13 @@ def connection_lines(values: np.ndarray, horizon: int) -> dict:
 
 def raise_for_trends(forecasts: np.ndarray, target_history: np.ndarray) -> np.ndarray:
     """forecasts [n, horizon, targets, quantiles]; target_history [n, T, targets]. Returns a
-    copy where, for steadily climbing memory and disk, every quantile is lifted by how far
-    the fitted line runs above the model's median."""
+    copy where, for each metric climbing as its TREND_RULES rule requires, every quantile is
+    lifted by how far the fitted line runs above the model's median."""
     out = forecasts.copy()
     median = out.shape[-1] // 2
-    for target in TREND_TARGETS:
+    for target, rule in TREND_RULES.items():
         t = TARGETS.index(target)
-        lines, steady = fitted_lines(target_history[:, :, t], out.shape[1])
+        lines, steady = fitted_lines(target_history[:, :, t], out.shape[1], *rule)
         lift = np.where(steady[:, None], np.maximum(lines - out[:, :, t, median], 0.0), 0.0)
         out[:, :, t, :] += lift[:, :, None]
     return out

@@ -1,21 +1,23 @@
-"""Exhaustion trends: steady memory and disk climbs lift the forecast, steady CLOSE_WAIT climbs
-become a line; other shapes do neither."""
+"""Trends: steady memory and disk climbs and fast, straight CPU and I/O-wait climbs lift the
+forecast, steady CLOSE_WAIT climbs become a line; other shapes do neither."""
 import numpy as np
 import pytest
 
 from feeds.schema import METRICS
 from inference.features import TARGETS
-from inference.trend import FIT_STEPS, LEAK_FIT_STEPS, connection_lines, raise_for_trends
+from inference.trend import DISK_FILL, EXHAUSTION, FAST_CLIMB, LEAK_FIT_STEPS, connection_lines, raise_for_trends
 
-MEM, CPU = TARGETS.index("mem_used_pct"), TARGETS.index("cpu_pct")
+FIT_STEPS = EXHAUSTION.fit_steps
+
+MEM, CPU, IOWAIT, DISK = (TARGETS.index(t) for t in ("mem_used_pct", "cpu_pct", "cpu_iowait_pct", "disk_usage_pct"))
 
 
 def flat_forecast(n=1, level=60.0):
     return np.full((n, 96, len(TARGETS), 3), level, dtype=np.float32) + np.array([-2, 0, 2], dtype=np.float32)
 
 
-def history_with(target, series, n=1):
-    history = np.full((n, 288, len(TARGETS)), 50.0, dtype=np.float32)
+def history_with(target, series, n=1, base=50.0):
+    history = np.full((n, 288, len(TARGETS)), base, dtype=np.float32)
     history[:, -len(series):, target] = series
     return history
 
@@ -29,10 +31,51 @@ def test_a_steady_memory_climb_extends_its_line():
     assert np.allclose(median[48:], median[47])  # no further than four hours
 
 
-def test_the_same_climb_in_cpu_is_left_to_the_model():
-    climb = 60 + 0.1 * np.arange(FIT_STEPS)
+def test_a_disk_filling_for_an_hour_extends_its_line_but_an_hour_of_memory_does_not():
+    climb = 60 + 0.25 * np.arange(DISK_FILL.fit_steps)  # +3 points an hour
+    out = raise_for_trends(flat_forecast(level=60), history_with(DISK, climb))
+    assert out[0, 47, DISK, 1] == pytest.approx(climb[-1] + 0.25 * 48, abs=1e-3)
+    out = raise_for_trends(flat_forecast(level=60), history_with(MEM, climb))
+    assert np.array_equal(out, flat_forecast(level=60))
+
+
+def test_the_same_slow_climb_in_cpu_is_left_to_the_model():
+    climb = 60 + 0.1 * np.arange(FIT_STEPS)  # a morning ramp's pace
     out = raise_for_trends(flat_forecast(level=60), history_with(CPU, climb))
     assert np.array_equal(out, flat_forecast(level=60))
+
+
+FAST = 20 + 2.0 * np.arange(FAST_CLIMB.fit_steps)  # +24 points an hour, from 20 to 30
+
+
+@pytest.mark.parametrize("target", [CPU, IOWAIT])
+def test_a_fast_straight_cpu_or_iowait_climb_extends_its_line_for_two_hours(target):
+    out = raise_for_trends(flat_forecast(level=20), history_with(target, FAST, base=10))
+    median = out[0, :, target, 1]
+    assert median[0] == pytest.approx(FAST[-1] + 2, abs=1e-3)
+    assert median[23] == pytest.approx(FAST[-1] + 2 * 24, abs=1e-3)
+    assert np.allclose(median[24:], median[23])  # no further than two hours
+
+
+def test_a_fast_climb_on_a_new_server_counts_without_yesterday():
+    history = history_with(CPU, FAST, base=10)
+    history[:, :200] = np.nan  # only the last 88 slots reported
+    out = raise_for_trends(flat_forecast(level=20), history)
+    assert out[0, 23, CPU, 1] == pytest.approx(FAST[-1] + 2 * 24, abs=1e-3)
+
+
+def test_a_fast_climb_that_went_higher_at_this_time_yesterday_is_left_to_the_model():
+    history = history_with(CPU, FAST, base=10)
+    history[:, 12, CPU] = 60  # yesterday, an hour after this time of day: the nightly batch
+    out = raise_for_trends(flat_forecast(level=20), history)
+    assert np.array_equal(out, flat_forecast(level=20))
+
+
+def test_a_jagged_or_small_cpu_climb_is_left_to_the_model():
+    for series in (np.array([20, 28, 21, 24, 30, 26.0]),  # rising, but not straight
+                   20 + 0.4 * np.arange(FAST_CLIMB.fit_steps)):  # straight, but only 2 points
+        out = raise_for_trends(flat_forecast(level=20), history_with(CPU, series, base=10))
+        assert np.array_equal(out, flat_forecast(level=20))
 
 
 def test_noise_and_small_or_falling_slopes_change_nothing():
