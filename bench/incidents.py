@@ -161,7 +161,7 @@ def main():
           f"replayed every {args.every * 5} minutes ({len(model_log)} times, {elapsed:.0f} s); model {forecaster.version}\n")
     print(f"{'method':<28} {'recall':>7} {'precision':>10} {'median lead min':>16} {'alert episodes':>15}"
           "   detected by kind")
-    for label, log in (("Argus (TFT + scoring)", model_log), ("linear trend, last 2 h", trend_log)):
+    for label, log in (("Argus (TFT, trends, scoring)", model_log), ("linear trend, last 2 h", trend_log)):
         r = evaluate(log, incidents, times, actual, {n: i for i, n in enumerate(names)})
         print(f"{label:<28} {r['recall']:>7.2f} {r['precision']:>10.2f} {r['median_lead_minutes']:>16.0f} "
               f"{r['alert_episodes']:>15}   {r['by_kind']}")

@@ -21,6 +21,16 @@ TARGETS = (
     "load_average",
     "disk_usage_pct",
 )
+# The targets' physical ranges (the feed guide's): forecasts are clipped to them, because the
+# network's quantiles are offsets from a window's level and can run past 0 or 100.
+TARGET_RANGES = {
+    "cpu_pct": (0.0, 100.0),
+    "mem_used_pct": (0.0, 100.0),
+    "cpu_iowait_pct": (0.0, 100.0),
+    "swap_used_pct": (0.0, 100.0),
+    "load_average": (0.0, np.inf),
+    "disk_usage_pct": (0.0, 100.0),
+}
 # Observed (past-only) inputs besides the targets. Together with the targets they carry every one
 # of the 14 contract metrics (cpu_idle_pct through cpu_pct). Unbounded counters go through log1p,
 # uptime is capped first, so no input grows without bound as a server ages.
@@ -97,6 +107,13 @@ def target_array(values: np.ndarray) -> np.ndarray:
     """Targets [..., len(TARGETS)] from raw metrics [..., 14]; NaN stays NaN."""
     f = metric_features(values)
     return np.stack([f[t] for t in TARGETS], axis=-1)
+
+
+def clip_to_ranges(forecasts: np.ndarray, targets=TARGETS) -> np.ndarray:
+    """forecasts [..., len(targets), quantiles] clipped to TARGET_RANGES (NaN stays NaN)."""
+    low, high = (np.array([TARGET_RANGES[t][k] for t in targets], dtype=np.float32)[:, None]
+                 for k in (0, 1))
+    return np.clip(forecasts, low, high)
 
 
 def fill_gaps(windows: np.ndarray) -> np.ndarray:

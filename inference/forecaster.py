@@ -44,6 +44,7 @@ from .features import (
     KNOWN,
     OBSERVED,
     TARGETS,
+    clip_to_ranges,
     fill_gaps,
     metric_features,
     time_features,
@@ -413,7 +414,7 @@ class Forecaster:
                 x = self._inputs(window[idx], first[idx], lengths[idx], end_times[idx], codes[idx])
                 pred = self.network(x)["prediction"]
                 out[idx] = torch.stack(list(pred), dim=2).float().cpu().numpy()
-        return out
+        return clip_to_ranges(out, self.targets)
 
     def _profile_codes(self, profiles) -> np.ndarray:
         classes = self.normalisers["profile_codes"]
@@ -550,7 +551,7 @@ class Forecaster:
         rows = np.array([int(str(s)[len("server"):]) for s in names])
         out[rows] = pred
         assert set(rows) == set(ok_idx)
-        return out
+        return clip_to_ranges(out, self.targets)
 
     # ---- persistence -------------------------------------------------------------------------
 

@@ -9,6 +9,7 @@ import pytest
 from model_fixtures import REPO, fleet_inputs, tiny_fleet, tiny_model, tiny_model_dir  # noqa: F401
 
 from feeds.schema import METRICS
+from inference.features import TARGETS, clip_to_ranges
 from inference.forecaster import (
     HORIZON,
     ModelLoadError,
@@ -195,3 +196,14 @@ def test_the_shipped_default_model_loads_and_forecasts(fleet_inputs, monkeypatch
     out = fc.predict(values, end_times, profiles)
     assert np.isfinite(out).all()
     assert fc.training["simulated"]["servers"] > 0
+
+
+def test_forecasts_are_clipped_to_each_metrics_physical_range():
+    forecasts = np.full((1, 2, len(TARGETS), 3), -3.0, dtype=np.float32)
+    forecasts[0, 1] = 130.0
+    forecasts[0, 0, 0, 0] = np.nan
+    out = clip_to_ranges(forecasts)
+    load = TARGETS.index("load_average")
+    assert np.isnan(out[0, 0, 0, 0]) and np.nanmin(out) == 0.0  # no negative percentage or load
+    assert out[0, 1, load, 1] == 130.0  # load has no ceiling
+    assert np.all(np.delete(out[0, 1], load, axis=0) == 100.0)  # percentages stop at 100
