@@ -2,7 +2,7 @@
 steadily towards exhaustion, and fitted lines stand in for a forecast of connection counts.
 
 The model learns mostly from normal operation, where climbs turn back (a morning ramp, a
-batch job), so it pulls every climb back towards the window's level. Two kinds of climb are
+batch job), so it pulls every climb back towards the window's level. These climbs are
 extended instead, the way the usual monitoring rule (Prometheus' predict_linear) does:
 - memory, which has little daily rhythm: a straight climb over the last four hours is most
   often a leak;
@@ -35,11 +35,11 @@ class TrendRule(NamedTuple):
     above_yesterday: bool = False
 
 
-EXHAUSTION = TrendRule(fit_steps=48, min_r2=0.9, min_rise=2.0, reach=48)  # four hours each way
+MEMORY_LEAK = TrendRule(fit_steps=48, min_r2=0.9, min_rise=2.0, reach=48)  # four hours each way
 DISK_FILL = TrendRule(fit_steps=12, min_r2=0.9, min_rise=2.0, reach=48)  # one hour -> four hours
 FAST_CLIMB = TrendRule(fit_steps=6, min_r2=0.9, min_rise=3.0, reach=24, above_yesterday=True)
 TREND_RULES = {
-    "mem_used_pct": EXHAUSTION,
+    "mem_used_pct": MEMORY_LEAK,
     "disk_usage_pct": DISK_FILL,
     "cpu_pct": FAST_CLIMB,
     "cpu_iowait_pct": FAST_CLIMB,

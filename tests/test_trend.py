@@ -5,9 +5,10 @@ import pytest
 
 from feeds.schema import METRICS
 from inference.features import TARGETS
-from inference.trend import DISK_FILL, EXHAUSTION, FAST_CLIMB, LEAK_FIT_STEPS, connection_lines, raise_for_trends
+from inference.trend import (DISK_FILL, FAST_CLIMB, LEAK_FIT_STEPS, MEMORY_LEAK, connection_lines,
+                             raise_for_trends)
 
-FIT_STEPS = EXHAUSTION.fit_steps
+FIT_STEPS = MEMORY_LEAK.fit_steps
 
 MEM, CPU, IOWAIT, DISK = (TARGETS.index(t) for t in ("mem_used_pct", "cpu_pct", "cpu_iowait_pct", "disk_usage_pct"))
 
