@@ -1,12 +1,13 @@
-"""Trends: steady memory and disk climbs and fast, straight CPU and I/O-wait climbs lift the
-forecast, steady CLOSE_WAIT climbs become a line; other shapes do neither."""
+"""Trends: steady memory and disk climbs, fast memory climbs past yesterday's range and fast,
+straight CPU and I/O-wait climbs lift the forecast, steady CLOSE_WAIT climbs become a line;
+other shapes do neither."""
 import numpy as np
 import pytest
 
 from feeds.schema import METRICS
 from inference.features import TARGETS
-from inference.trend import (DISK_FILL, FAST_CLIMB, LEAK_FIT_STEPS, MEMORY_LEAK, connection_lines,
-                             raise_for_trends)
+from inference.trend import (DISK_FILL, FAST_MEMORY_LEAK, IOWAIT_STORM, LEAK_FIT_STEPS, MEMORY_LEAK,
+                             ROUGH_RUNAWAY_CPU, RUNAWAY_CPU, connection_lines, raise_for_trends)
 
 FIT_STEPS = MEMORY_LEAK.fit_steps
 
@@ -40,13 +41,30 @@ def test_a_disk_filling_for_an_hour_extends_its_line_but_an_hour_of_memory_does_
     assert np.array_equal(out, flat_forecast(level=60))
 
 
+FAST_LEAK = 50 + 0.5 * np.arange(FAST_MEMORY_LEAK.fit_steps)  # +6 points an hour, to 61.5
+
+
+def test_a_fast_memory_climb_well_past_yesterday_extends_its_line():
+    out = raise_for_trends(flat_forecast(level=50), history_with(MEM, FAST_LEAK))
+    assert out[0, 47, MEM, 1] == pytest.approx(FAST_LEAK[-1] + 0.5 * 48, abs=1e-3)
+
+
+@pytest.mark.parametrize("yesterday", [60.0, 90.0])  # within the margin of today's last value; above it
+def test_a_fast_memory_climb_that_yesterday_also_reached_is_left_to_the_model(yesterday):
+    history = history_with(MEM, FAST_LEAK)
+    history[:, 30, MEM] = yesterday  # two and a half hours ahead, yesterday: the nightly batch
+    out = raise_for_trends(flat_forecast(level=50), history)
+    assert np.array_equal(out, flat_forecast(level=50))
+
+
 def test_the_same_slow_climb_in_cpu_is_left_to_the_model():
     climb = 60 + 0.1 * np.arange(FIT_STEPS)  # a morning ramp's pace
     out = raise_for_trends(flat_forecast(level=60), history_with(CPU, climb))
     assert np.array_equal(out, flat_forecast(level=60))
 
 
-FAST = 20 + 2.0 * np.arange(FAST_CLIMB.fit_steps)  # +24 points an hour, from 20 to 30
+# +24 points an hour, from 20 to 36: straight over both CPU rules' fits, so they agree
+FAST = 20 + 2.0 * np.arange(ROUGH_RUNAWAY_CPU.fit_steps)
 
 
 @pytest.mark.parametrize("target", [CPU, IOWAIT])
@@ -72,9 +90,28 @@ def test_a_fast_climb_that_went_higher_at_this_time_yesterday_is_left_to_the_mod
     assert np.array_equal(out, flat_forecast(level=20))
 
 
+@pytest.mark.parametrize("target, margin", [(CPU, RUNAWAY_CPU.above_yesterday),
+                                            (IOWAIT, IOWAIT_STORM.above_yesterday)])
+def test_a_fast_climb_must_clear_yesterday_by_a_margin(target, margin):
+    for yesterday, lifted in ((FAST[-1] - margin - 0.5, True), (FAST[-1] - margin + 0.5, False)):
+        history = history_with(target, FAST, base=10)
+        history[:, 12, target] = yesterday
+        out = raise_for_trends(flat_forecast(level=20), history)
+        assert (out[0, 0, target, 1] > 20) == lifted
+
+
+def test_a_rough_cpu_climb_over_45_minutes_extends_its_line():
+    rough = np.array([30, 36, 34, 45, 48, 42, 55, 52, 60.0])  # a runaway on a noisy host
+    assert len(rough) == ROUGH_RUNAWAY_CPU.fit_steps
+    out = raise_for_trends(flat_forecast(level=30), history_with(CPU, rough, base=20))
+    assert out[0, 23, CPU, 1] > 90
+    out = raise_for_trends(flat_forecast(level=30), history_with(IOWAIT, rough, base=20))
+    assert np.array_equal(out, flat_forecast(level=30))  # I/O wait needs the straight half hour
+
+
 def test_a_jagged_or_small_cpu_climb_is_left_to_the_model():
     for series in (np.array([20, 28, 21, 24, 30, 26.0]),  # rising, but not straight
-                   20 + 0.4 * np.arange(FAST_CLIMB.fit_steps)):  # straight, but only 2 points
+                   20 + 0.4 * np.arange(RUNAWAY_CPU.fit_steps)):  # straight, but only 2 points
         out = raise_for_trends(flat_forecast(level=20), history_with(CPU, series, base=10))
         assert np.array_equal(out, flat_forecast(level=20))
 
