@@ -40,8 +40,10 @@ class TrendRule(NamedTuple):
 
 
 MEMORY_LEAK = TrendRule(fit_steps=48, min_r2=0.9, min_rise=2.0, reach=48)  # four hours each way
+# two hours -> four hours, ten points past the same four hours yesterday
 FAST_MEMORY_LEAK = TrendRule(fit_steps=24, min_r2=0.97, min_rise=6.0, reach=48, above_yesterday=10.0)
 DISK_FILL = TrendRule(fit_steps=12, min_r2=0.9, min_rise=2.0, reach=48)  # one hour -> four hours
+# half an hour (or a rougher 45 minutes) -> two hours, past the same two hours yesterday
 RUNAWAY_CPU = TrendRule(fit_steps=6, min_r2=0.9, min_rise=3.0, reach=24, above_yesterday=5.0)
 ROUGH_RUNAWAY_CPU = TrendRule(fit_steps=9, min_r2=0.8, min_rise=6.0, reach=24, above_yesterday=10.0)
 IOWAIT_STORM = TrendRule(fit_steps=6, min_r2=0.85, min_rise=3.0, reach=24, above_yesterday=3.0)
