@@ -1,4 +1,5 @@
-"""The model adapter: the one module that imports pytorch-forecasting and Lightning.
+"""The model adapter: the one module that imports pytorch-forecasting and Lightning (besides
+its training loss, scaled_loss.py).
 
 It builds, trains, saves, loads and runs the Temporal Fusion Transformer. Everything else in Argus
 hands it numpy arrays of raw feed metrics and gets numpy forecasts back. It imports no Django.
@@ -197,6 +198,10 @@ class TrainConfig:
     # Loss weight per target (TARGETS order). The quantile loss is in natural units, so smooth,
     # small-moving targets (memory, disk, swap) would otherwise count for little next to CPU.
     target_weights: tuple | None = None
+    # "natural": pytorch-forecasting's quantile loss, in natural units; "scaled": in units of
+    # each window's spread, so every series and target counts alike (inference/scaled_loss.py:
+    # better forecasts, more false alerts; docs/model.md has the figures).
+    loss: str = "natural"
     max_minutes: float | None = None
     seed: int = 0
     progress: bool = True
@@ -222,7 +227,12 @@ def train_forecaster(series: list[Series], config: TrainConfig | None = None,
     from pytorch_forecasting import TemporalFusionTransformer
     from pytorch_forecasting.metrics import MultiLoss, QuantileLoss
 
+    from .scaled_loss import ScaledQuantileLoss
+
     cfg = config or TrainConfig()
+    losses = {"scaled": ScaledQuantileLoss, "natural": QuantileLoss}
+    if cfg.loss not in losses:
+        raise ValueError(f"loss must be one of {sorted(losses)}, not {cfg.loss!r}")
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     started = time.monotonic()
@@ -254,7 +264,7 @@ def train_forecaster(series: list[Series], config: TrainConfig | None = None,
             hidden_continuous_size=cfg.hidden_continuous_size,
             dropout=cfg.dropout,
             learning_rate=cfg.learning_rate,
-            loss=MultiLoss([QuantileLoss(quantiles=list(QUANTILES)) for _ in TARGETS],
+            loss=MultiLoss([losses[cfg.loss](quantiles=list(QUANTILES)) for _ in TARGETS],
                            weights=list(cfg.target_weights) if cfg.target_weights else None),
             output_size=[len(QUANTILES)] * len(TARGETS),
             reduce_on_plateau_patience=2,

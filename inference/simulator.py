@@ -248,7 +248,9 @@ def _simulate_server(name, profile, n, times, rng, incident_rate):
             offline[end:end + 2] = True
             reboots.append(min(n, end + 2))
         elif kind == "disk_filling":
-            disk[end:] -= (disk[end - 1] - disk0) * 0.9 if end < n else 0
+            # the fill itself stopped at `end`; the cleanup also removes most of what had
+            # built up since the server's starting level
+            disk[end:] -= (disk[t] - disk0) * 0.9
         elif kind == "connection_leak" and end < n:
             cw_back[end:end + 1] = 0
         recovery[end:end + 12] = True

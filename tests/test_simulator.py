@@ -101,3 +101,20 @@ def test_reboots_reset_uptime_and_offline_servers_report_no_cpu(fleet):
         resets += int((g["uptime_days"].diff() < 0).sum())
     assert resets > 0
     assert (records["status"] == "maintenance").any()
+
+
+def test_a_filled_disk_is_cleaned_up_back_to_about_where_it_was(fleet):
+    records, incidents = fleet
+    fills = incidents[(incidents["kind"] == "disk_filling") & incidents["breach_time"].notna()]
+    checked = 0
+    for _, inc in fills.iterrows():
+        server = records[records["server_name"] == inc["server_name"]].set_index("timestamp")
+        after = server.loc[inc["breach_time"]:]
+        ended = after.index[after["status"] != "critical_issue"]
+        if len(ended) == 0 or ended[0] + pd.Timedelta(hours=1) > server.index[-1]:
+            continue  # the series ends before the cleanup
+        before = server.loc[inc["onset"], "disk_usage_pct"]
+        cleaned = server.loc[ended[0]:ended[0] + pd.Timedelta(hours=1), "disk_usage_pct"]
+        assert (cleaned > before - 5).all() and (cleaned < before + 2).all(), (inc, cleaned)
+        checked += 1
+    assert checked >= 2

@@ -29,6 +29,10 @@ class Command(BaseCommand):
                             help="loss weight per target, comma-separated in the targets' order "
                                  "(cpu_pct,mem_used_pct,cpu_iowait_pct,swap_used_pct,"
                                  "load_average,disk_usage_pct)")
+        parser.add_argument("--loss", choices=("natural", "scaled"), default="natural",
+                            help="natural: quantile loss in natural units; scaled: in units of "
+                                 "each window's spread (every series and metric counts alike; "
+                                 "see docs/model.md for what it gains and costs)")
         parser.add_argument("--max-minutes", type=float, default=None, help="stop after this long")
         parser.add_argument("--extra-series", nargs="*", default=[], metavar="FILE",
                             help="real series to train on too (NAB timestamp,value or feed CSV)")
@@ -74,6 +78,7 @@ class Command(BaseCommand):
             batches_per_epoch=o["batches_per_epoch"], val_steps=int(o["val_days"] * 288),
             hidden_size=o["hidden_size"], hidden_continuous_size=max(4, o["hidden_size"] // 2),
             learning_rate=o["learning_rate"], patience=o["patience"],
+            loss=o["loss"],
             target_weights=(tuple(float(w) for w in o["target_weights"].split(","))
                             if o["target_weights"] else None),
             max_minutes=o["max_minutes"], seed=o["seed"], progress=not o["no_progress"],
@@ -85,8 +90,8 @@ class Command(BaseCommand):
                 for k, v in o.items()
                 if k in ("servers", "days", "seed", "incident_rate", "epochs", "batches_per_epoch",
                          "batch_size", "val_days", "patience", "hidden_size", "learning_rate",
-                         "target_weights", "max_minutes", "extra_series", "extra_copies", "threads",
-                         "loader_workers", "accelerator")
+                         "target_weights", "loss", "max_minutes", "extra_series", "extra_copies",
+                         "threads", "loader_workers", "accelerator")
                 and v not in (None, [])),
             "simulated": {"servers": o["servers"], "days": o["days"], "seed": o["seed"],
                           "incident_rate": o["incident_rate"]},

@@ -1,0 +1,49 @@
+"""The training loss: quantile loss measured in units of each window's own spread.
+
+pytorch-forecasting's QuantileLoss is computed in natural units, so a busy server's CPU (errors of
+several percent) outweighs a disk's steady climb (errors of hundredths of a percent) a
+hundredfold, and the network learns disk, swap and quiet servers hardly at all. Argus is judged
+per server and metric, relative to how much that series moves (relative MASE), so the loss is
+divided by the spread (standard deviation) of the sample's encoder window: every series and
+target counts alike, as the evaluation counts them. The floor keeps a flat window (swap at 0)
+from weighing without bound.
+
+Measured trade-off (docs/model.md): much better forecasts by relative MASE, but a window that
+holds an incident has a large spread, so errors after it look cheap; such a model forecast a
+cleaned-up disk straight back to full and alerted more often. Hence not the default.
+
+Checkpoints pickle the loss, so models trained with it load only where this module is importable.
+"""
+from __future__ import annotations
+
+import torch
+from pytorch_forecasting.metrics import QuantileLoss
+
+
+class ScaledQuantileLoss(QuantileLoss):
+    def __init__(self, quantiles=None, floor: float = 0.05, **kwargs):
+        super().__init__(quantiles=quantiles, **kwargs)
+        self.floor = floor
+
+    def update(self, y_pred, target, encoder_target=None, encoder_lengths=None):
+        target, weight = target if isinstance(target, (list, tuple)) else (target, None)
+        if encoder_target is None or encoder_lengths is None:
+            raise ValueError("ScaledQuantileLoss needs encoder_target and encoder_lengths")
+        spread = window_spread(encoder_target, encoder_lengths).clamp_min(self.floor)
+        losses = self.loss(y_pred, target) / spread[:, None, None]
+        if weight is not None:
+            losses = losses * weight[:, None, None]
+        lengths = torch.full((target.size(0),), target.size(1), dtype=torch.long,
+                             device=target.device)
+        self._update_losses_and_lengths(losses, lengths)
+
+
+def window_spread(encoder_target: torch.Tensor, encoder_lengths: torch.Tensor) -> torch.Tensor:
+    """Standard deviation (ddof=1) of each encoder window [B, L], padded after its length: the
+    scale the target normaliser divides by, so the loss is the network's own normalised error."""
+    steps = torch.arange(encoder_target.size(1), device=encoder_target.device)
+    valid = (steps[None, :] < encoder_lengths[:, None]).to(encoder_target.dtype)
+    n = valid.sum(dim=1)
+    mean = (encoder_target * valid).sum(dim=1) / n
+    var = (((encoder_target - mean[:, None]) * valid) ** 2).sum(dim=1) / (n - 1).clamp_min(1)
+    return var.sqrt()
