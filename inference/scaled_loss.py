@@ -26,16 +26,14 @@ class ScaledQuantileLoss(QuantileLoss):
         self.floor = floor
 
     def update(self, y_pred, target, encoder_target=None, encoder_lengths=None):
-        target, weight = target if isinstance(target, (list, tuple)) else (target, None)
         if encoder_target is None or encoder_lengths is None:
             raise ValueError("ScaledQuantileLoss needs encoder_target and encoder_lengths")
-        spread = window_spread(encoder_target, encoder_lengths).clamp_min(self.floor)
-        losses = self.loss(y_pred, target) / spread[:, None, None]
-        if weight is not None:
-            losses = losses * weight[:, None, None]
-        lengths = torch.full((target.size(0),), target.size(1), dtype=torch.long,
-                             device=target.device)
-        self._update_losses_and_lengths(losses, lengths)
+        # The library's update unpacks targets and weights and masks; loss() divides by this.
+        self._spread = window_spread(encoder_target, encoder_lengths).clamp_min(self.floor)
+        super().update(y_pred, target)
+
+    def loss(self, y_pred, target):
+        return super().loss(y_pred, target) / self._spread[:, None, None]
 
 
 def window_spread(encoder_target: torch.Tensor, encoder_lengths: torch.Tensor) -> torch.Tensor:
