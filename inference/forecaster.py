@@ -25,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import datetime as dt
+import functools
 import hashlib
 import json
 import logging
@@ -152,6 +153,9 @@ def _dataset(frame: pd.DataFrame, randomize: bool):
     from pytorch_forecasting import TimeSeriesDataSet
     from pytorch_forecasting.data import EncoderNormalizer, MultiNormalizer, NaNLabelEncoder
 
+    from .fast_scaler import FastStandardScaler
+
+    scaled = [*KNOWN, *OBSERVED, *SPECIAL_REALS, *(f"{t}_{p}" for t in TARGETS for p in ("center", "scale"))]
     return TimeSeriesDataSet(
         frame,
         time_idx="time_idx",
@@ -175,6 +179,7 @@ def _dataset(frame: pd.DataFrame, randomize: bool):
             "series": NaNLabelEncoder(add_nan=True),
             "__group_id__series": NaNLabelEncoder(add_nan=True),
         },
+        scalers={name: FastStandardScaler() for name in scaled},
         add_relative_time_idx=True,
         add_target_scales=True,
         add_encoder_length=True,
@@ -200,7 +205,8 @@ class TrainConfig:
     target_weights: tuple | None = None
     # "natural": pytorch-forecasting's quantile loss, in natural units; "scaled": in units of
     # each window's spread, so every series and target counts alike (inference/scaled_loss.py:
-    # better forecasts, more false alerts; docs/model.md has the figures).
+    # better forecasts, more false alerts); "mixed": scaled plus 0.2 x natural, so windows that
+    # hold an incident keep their weight. docs/model.md has the figures.
     loss: str = "natural"
     max_minutes: float | None = None
     seed: int = 0
@@ -227,10 +233,11 @@ def train_forecaster(series: list[Series], config: TrainConfig | None = None,
     from pytorch_forecasting import TemporalFusionTransformer
     from pytorch_forecasting.metrics import MultiLoss, QuantileLoss
 
-    from .scaled_loss import ScaledQuantileLoss
+    from .scaled_loss import MIXED_NATURAL_WEIGHT, ScaledQuantileLoss
 
     cfg = config or TrainConfig()
-    losses = {"scaled": ScaledQuantileLoss, "natural": QuantileLoss}
+    losses = {"natural": QuantileLoss, "scaled": ScaledQuantileLoss,
+              "mixed": functools.partial(ScaledQuantileLoss, natural_weight=MIXED_NATURAL_WEIGHT)}
     if cfg.loss not in losses:
         raise ValueError(f"loss must be one of {sorted(losses)}, not {cfg.loss!r}")
     if cfg.threads:

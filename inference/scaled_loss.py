@@ -10,7 +10,9 @@ from weighing without bound.
 
 Measured trade-off (docs/model.md): much better forecasts by relative MASE, but a window that
 holds an incident has a large spread, so errors after it look cheap; such a model forecast a
-cleaned-up disk straight back to full and alerted more often. Hence not the default.
+cleaned-up disk straight back to full and alerted more often. `natural_weight` adds back a share
+of the natural-unit loss (weight per sample 1/spread + natural_weight), so those windows keep
+their weight: the "mixed" loss, which keeps the better forecasts without the extra alerts.
 
 Checkpoints pickle the loss, so models trained with it load only where this module is importable.
 """
@@ -19,11 +21,16 @@ from __future__ import annotations
 import torch
 from pytorch_forecasting.metrics import QuantileLoss
 
+# The "mixed" loss's share of natural-unit loss: a window whose spread is 5 (a CPU with an
+# incident in view) keeps as much weight from it as from its scaled part.
+MIXED_NATURAL_WEIGHT = 0.2
+
 
 class ScaledQuantileLoss(QuantileLoss):
-    def __init__(self, quantiles=None, floor: float = 0.05, **kwargs):
+    def __init__(self, quantiles=None, floor: float = 0.05, natural_weight: float = 0.0, **kwargs):
         super().__init__(quantiles=quantiles, **kwargs)
         self.floor = floor
+        self.natural_weight = natural_weight
 
     def update(self, y_pred, target, encoder_target=None, encoder_lengths=None):
         if encoder_target is None or encoder_lengths is None:
@@ -33,7 +40,8 @@ class ScaledQuantileLoss(QuantileLoss):
         super().update(y_pred, target)
 
     def loss(self, y_pred, target):
-        return super().loss(y_pred, target) / self._spread[:, None, None]
+        weight = 1.0 / self._spread + self.natural_weight
+        return super().loss(y_pred, target) * weight[:, None, None]
 
 
 def window_spread(encoder_target: torch.Tensor, encoder_lengths: torch.Tensor) -> torch.Tensor:

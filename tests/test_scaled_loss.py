@@ -54,3 +54,20 @@ def test_flat_window_is_weighted_by_the_floor_not_without_bound():
 def test_loss_refuses_to_run_without_the_encoder_window():
     with pytest.raises(ValueError, match="encoder_target"):
         ScaledQuantileLoss(quantiles=QS)(torch.zeros(1, 4, 3), (torch.ones(1, 4), None))
+
+
+def test_natural_weight_adds_that_share_of_the_natural_loss():
+    rng = np.random.default_rng(2)
+    B, L, H = 3, 24, 5
+    encoder = torch.tensor(rng.normal(0, 1, (B, L))) * torch.tensor([20.0, 1.0, 0.01])[:, None]
+    lengths = torch.full((B,), L)
+    target = torch.tensor(rng.normal(0, 3, (B, H)))
+    pred = torch.tensor(rng.normal(0, 3, (B, H, 3)))
+
+    natural = QuantileLoss(quantiles=QS, reduction="none")(pred, (target, None))
+    mixed = ScaledQuantileLoss(quantiles=QS, natural_weight=0.2, reduction="none")(
+        pred, (target, None), encoder_target=encoder, encoder_lengths=lengths)
+    spread = window_spread(encoder, lengths).clamp_min(0.05)
+    torch.testing.assert_close(mixed, natural / spread[:, None, None] + 0.2 * natural)
+    # A wide window (an incident in view) keeps at least the natural share of its weight.
+    assert (mixed[0] >= 0.2 * natural[0]).all() and (mixed[0] < 0.3 * natural[0]).all()
