@@ -205,9 +205,9 @@ class TrainConfig:
     target_weights: tuple | None = None
     # "natural": pytorch-forecasting's quantile loss, in natural units; "scaled": in units of
     # each window's spread, so every series and target counts alike (inference/scaled_loss.py:
-    # better forecasts, more false alerts); "mixed": scaled plus 0.2 x natural, so windows that
-    # hold an incident keep their weight. docs/model.md has the figures.
-    loss: str = "natural"
+    # better forecasts, more false alerts); "mixed" (the shipped model's): scaled plus 0.2 x
+    # natural, so windows that hold an incident keep their weight. docs/model.md has the figures.
+    loss: str = "mixed"
     max_minutes: float | None = None
     seed: int = 0
     progress: bool = True

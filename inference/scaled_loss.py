@@ -8,11 +8,12 @@ divided by the spread (standard deviation) of the sample's encoder window: every
 target counts alike, as the evaluation counts them. The floor keeps a flat window (swap at 0)
 from weighing without bound.
 
-Measured trade-off (docs/model.md): much better forecasts by relative MASE, but a window that
-holds an incident has a large spread, so errors after it look cheap; such a model forecast a
-cleaned-up disk straight back to full and alerted more often. `natural_weight` adds back a share
-of the natural-unit loss (weight per sample 1/spread + natural_weight), so those windows keep
-their weight: the "mixed" loss, which keeps the better forecasts without the extra alerts.
+Measured (docs/model.md): much better forecasts by relative MASE, but a window that holds an
+incident has a large spread, so errors after it look cheap; such a model forecast a cleaned-up
+disk straight back to full and alerted more often. `natural_weight` adds back a share of the
+natural-unit loss (weight per sample 1/spread + natural_weight), so those windows keep their
+weight: the "mixed" loss, the default, kept the better forecasts at the natural loss's alert
+precision.
 
 Checkpoints pickle the loss, so models trained with it load only where this module is importable.
 """

@@ -114,9 +114,10 @@ def test_a_saved_model_predicts_the_same_after_loading_in_a_fresh_process(
 
 def test_the_model_directory_describes_itself(tiny_model_dir, tiny_model):
     manifest = json.loads((tiny_model_dir / "manifest.json").read_text())
-    # trained, by default, with pytorch-forecasting's quantile loss in natural units
-    assert manifest["training"]["config"]["loss"] == "natural"
-    assert [type(m).__name__ for m in tiny_model.network.loss.metrics] == ["QuantileLoss"] * 6
+    # trained, by default, with the mixed loss (inference/scaled_loss.py)
+    assert manifest["training"]["config"]["loss"] == "mixed"
+    assert [type(m).__name__ for m in tiny_model.network.loss.metrics] == ["ScaledQuantileLoss"] * 6
+    assert {m.natural_weight for m in tiny_model.network.loss.metrics} == {0.2}
     assert manifest["format"] == "argus-tft"
     assert manifest["version"].startswith("tft-")
     assert manifest["features"]["targets"][0] == "cpu_pct"

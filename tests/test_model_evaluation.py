@@ -72,7 +72,7 @@ def test_train_model_writes_a_model_that_loads(tmp_path):
                   "--batches-per-epoch", "2", "--batch-size", "8", "--hidden-size", "8",
                   "--val-days", "1", "--no-progress", "--output", str(tmp_path / "m"),
                   "--threads", "1", "--loader-workers", "1",  # batches built in a forked process
-                  "--loss", "mixed",
+                  "--loss", "natural",
                   "--extra-series", str(NAB_DIR / "ec2_cpu_utilization_24ae8d.csv"))
     summary = json.loads(out.strip().splitlines()[-1].removeprefix("summary: "))
     assert summary["epochs_run"] == 1 and summary["size_bytes"] < 10 * 1024 * 1024
@@ -80,8 +80,7 @@ def test_train_model_writes_a_model_that_loads(tmp_path):
 
     fc = load_forecaster(tmp_path / "m", device="cpu")
     assert fc.training["extra_series"] == ["ec2_cpu_utilization_24ae8d.csv"]
-    assert "--loss mixed" in fc.training["command"]
+    assert "--loss natural" in fc.training["command"]
     assert "--threads 1 --loader-workers 1" in fc.training["command"]
-    assert [type(m).__name__ for m in fc.network.loss.metrics] == ["ScaledQuantileLoss"] * 6
-    assert {m.natural_weight for m in fc.network.loss.metrics} == {0.2}
+    assert [type(m).__name__ for m in fc.network.loss.metrics] == ["QuantileLoss"] * 6
     assert fc.training["sources"] == {"simulated": 3, "nab:ec2_cpu_utilization_24ae8d.csv": 1}

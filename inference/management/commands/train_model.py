@@ -29,10 +29,10 @@ class Command(BaseCommand):
                             help="loss weight per target, comma-separated in the targets' order "
                                  "(cpu_pct,mem_used_pct,cpu_iowait_pct,swap_used_pct,"
                                  "load_average,disk_usage_pct)")
-        parser.add_argument("--loss", choices=("natural", "scaled", "mixed"), default="natural",
+        parser.add_argument("--loss", choices=("natural", "scaled", "mixed"), default="mixed",
                             help="natural: quantile loss in natural units; scaled: in units of "
                                  "each window's spread (every series and metric counts alike); "
-                                 "mixed: scaled plus 0.2 x natural (see docs/model.md)")
+                                 "mixed (default): scaled plus 0.2 x natural (see docs/model.md)")
         parser.add_argument("--max-minutes", type=float, default=None, help="stop after this long")
         parser.add_argument("--extra-series", nargs="*", default=[], metavar="FILE",
                             help="real series to train on too (NAB timestamp,value or feed CSV)")
