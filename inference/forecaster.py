@@ -155,7 +155,9 @@ def _dataset(frame: pd.DataFrame, randomize: bool):
 
     from .fast_scaler import FastStandardScaler
 
-    scaled = [*KNOWN, *OBSERVED, *SPECIAL_REALS, *(f"{t}_{p}" for t in TARGETS for p in ("center", "scale"))]
+    # every real input but the targets themselves (those are normalised per window)
+    scaled = [*KNOWN, *OBSERVED, *SPECIAL_REALS,
+              *(f"{t}_{part}" for t in TARGETS for part in ("center", "scale"))]
     return TimeSeriesDataSet(
         frame,
         time_idx="time_idx",
