@@ -102,8 +102,8 @@ def relabel(incidents, records):
 
 
 def evaluate(alert_log, incidents, times, actual, index):
-    """alert_log: {slot: the (server, metric) pairs alerting}; actual: {metric: [n, T]} for every scored
-    metric; index: server name -> row of actual."""
+    """alert_log: {slot: the (server, metric) pairs alerting}; actual: {metric: [n, T]} for
+    every scored metric; index: server name -> row of actual."""
     leads, found = [], {}
     relevant = incidents[incidents["breach_time"].notna()]
     # Only incidents that breach at least 30 minutes after the first replay can be warned of.
