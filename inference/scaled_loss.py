@@ -36,7 +36,7 @@ class ScaledQuantileLoss(QuantileLoss):
     def update(self, y_pred, target, encoder_target=None, encoder_lengths=None):
         if encoder_target is None or encoder_lengths is None:
             raise ValueError("ScaledQuantileLoss needs encoder_target and encoder_lengths")
-        # The library's update unpacks targets and weights and masks; loss() divides by this.
+        # The library's update unpacks targets and weights and masks; loss() weights by this.
         self._spread = window_spread(encoder_target, encoder_lengths).clamp_min(self.floor)
         super().update(y_pred, target)
 
