@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "rest_framework_api_key",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "core",
     "feeds",
     "inference",
 ]
@@ -86,12 +87,12 @@ STATIC_URL = "static/"
 WHITENOISE_USE_FINDERS = True
 
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["feeds.auth.APIKeyAuthentication"],
-    "DEFAULT_PERMISSION_CLASSES": ["feeds.auth.HasTeamKey"],
+    "DEFAULT_AUTHENTICATION_CLASSES": ["core.auth.APIKeyAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["core.auth.HasTeamKey"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "feeds.errors.api_exception_handler",
+    "EXCEPTION_HANDLER": "core.errors.api_exception_handler",
     "UNAUTHENTICATED_USER": None,
 }
 
@@ -113,6 +114,8 @@ LOGGING = {
 }
 
 # --- Argus -------------------------------------------------------------------------------------
+# The API key model core.auth resolves X-API-Key headers with (a team's key).
+ARGUS_API_KEY_MODEL = "feeds.TeamAPIKey"
 REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
 # Seconds a client waits for Redis before the request fails with 503.
 ARGUS_REDIS_TIMEOUT = float(env_str("ARGUS_REDIS_TIMEOUT", "2"))
@@ -157,8 +160,9 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 # --- Inference ---------------------------------------------------------------------------------
-# Model directory (default: the model committed in inference/default_model).
-ARGUS_MODEL_DIR = env_str("ARGUS_MODEL_DIR", "")
+# Model directory: the model committed with the code unless set (loading unpickles: trusted
+# directories only).
+ARGUS_MODEL_DIR = Path(env_str("ARGUS_MODEL_DIR", "") or BASE_DIR / "inference" / "default_model")
 # "cuda", "cpu" or empty for automatic (CUDA when present).
 ARGUS_DEVICE = env_str("ARGUS_DEVICE", "")
 # torch threads per worker process; keep threads x processes <= cores.

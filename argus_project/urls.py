@@ -2,19 +2,20 @@ from django.contrib import admin
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
 
+from core import views as core_views
 from feeds import views as feed_views
 from inference import views as inference_views
 
-handler404 = "feeds.errors.json_404"
-handler500 = "feeds.errors.json_500"
+handler404 = "core.errors.json_404"
+handler500 = "core.errors.json_500"
 
 urlpatterns = [
     path("feed/data", feed_views.FeedDataView.as_view(), name="feed-data"),
     path("feed/servers/<path:server_name>", feed_views.ServerView.as_view(), name="feed-server"),
     path("predictions/current", inference_views.PredictionsCurrentView.as_view(), name="predictions-current"),
     path("alerts/active", inference_views.AlertsActiveView.as_view(), name="alerts-active"),
-    path("status", feed_views.StatusView.as_view(), name="status"),
-    path("health", feed_views.HealthView.as_view(), name="health"),
+    path("status", core_views.StatusView.as_view(), name="status"),
+    path("health", core_views.HealthView.as_view(), name="health"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularRedocView.as_view(url_name="schema"), name="docs"),
     path("admin/", admin.site.urls),

@@ -14,8 +14,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.inference import make_inputs  # noqa: E402
-from inference.forecaster import load_forecaster  # noqa: E402
+from bench.inference import make_inputs, model_dir  # noqa: E402
+from inference.model.storage import load_forecaster  # noqa: E402
 
 
 def timed(forecaster, values, end_times, profiles):
@@ -38,8 +38,8 @@ def main():
     parser.add_argument("--model", default=None)
     args = parser.parse_args()
     values, end_times, profiles = make_inputs(args.servers)
-    auto = load_forecaster(args.model)  # what a worker does with ARGUS_DEVICE unset
-    cpu = load_forecaster(args.model, device="cpu")
+    auto = load_forecaster(model_dir(args.model))  # what a worker does with ARGUS_DEVICE unset
+    cpu = load_forecaster(model_dir(args.model), device="cpu")
     auto_out, auto_s = timed(auto, values, end_times, profiles)
     cpu_out, cpu_s = timed(cpu, values, end_times, profiles)
     diff = float(np.nanmax(np.abs(auto_out - cpu_out)))

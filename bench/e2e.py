@@ -19,6 +19,7 @@ import requests
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "argus_project.settings")
 
+from feeds.schema import SLOTS_PER_DAY  # noqa: E402
 from inference.simulator import simulate_fleet  # noqa: E402
 from tests.feeding import feed_frame, to_records, wait_for_predictions  # noqa: E402
 from tests.live import private_stack  # noqa: E402
@@ -69,7 +70,7 @@ def main():
         keys = {}
         for servers in args.fleets:
             key = keys[servers] = stack.create_key(f"fleet{servers}")
-            records, _ = simulate_fleet(servers, days=1 + args.ticks / 288, seed=21)
+            records, _ = simulate_fleet(servers, days=1 + args.ticks / SLOTS_PER_DAY, seed=21)
             times = sorted(records["timestamp"].unique())
             history = records[records["timestamp"] < times[-args.ticks]]
             per_request = max(1, 9000 // servers)

@@ -33,15 +33,18 @@ import django  # noqa: E402
 
 django.setup()
 
-from feeds.schema import METRICS, SLOT_SECONDS, profile_of  # noqa: E402
-from inference.features import TARGETS, target_array  # noqa: E402
-from inference.forecaster import load_forecaster  # noqa: E402
+from django.conf import settings  # noqa: E402
+
+from feeds.schema import CLOSE_WAIT_METRICS, METRICS, SLOT_SECONDS, profile_of  # noqa: E402
+from inference.model.features import TARGETS, target_array  # noqa: E402
+from inference.model.spec import HORIZON, MAX_ENCODER  # noqa: E402
+from inference.model.storage import load_forecaster  # noqa: E402
 from inference.scoring import score_server, threshold  # noqa: E402
 from inference.series_io import records_to_series  # noqa: E402
 from inference.simulator import incident_metric, simulate_fleet  # noqa: E402
-from inference.trend import LEAK_METRICS, connection_lines, fitted_lines, raise_for_trends  # noqa: E402
+from inference.trend import connection_lines, fitted_lines, raise_for_trends  # noqa: E402
 
-WINDOW, HORIZON = 288, 96
+WINDOW = MAX_ENCODER
 TREND_POINTS = 24  # 2 hours
 
 
@@ -57,9 +60,9 @@ def baseline(window):
     """The linear-trend baseline for every scored metric: forecasts [n, 96, targets, 3] with
     P10 = P50 = P90 (no uncertainty band), and the same lines for the CLOSE_WAIT counts."""
     forecasts = np.repeat(least_squares_lines(target_array(window))[..., None], 3, axis=-1)
-    counts = np.stack([observed_metric(window, m) for m in LEAK_METRICS], axis=-1)
+    counts = np.stack([observed_metric(window, m) for m in CLOSE_WAIT_METRICS], axis=-1)
     lines = least_squares_lines(counts)
-    return forecasts, {m: (counts[:, -1, j], lines[:, :, j]) for j, m in enumerate(LEAK_METRICS)}
+    return forecasts, {m: (counts[:, -1, j], lines[:, :, j]) for j, m in enumerate(CLOSE_WAIT_METRICS)}
 
 
 def observed_metric(values, metric):
@@ -142,7 +145,7 @@ def main():
     import torch
 
     torch.set_num_threads(2)
-    forecaster = load_forecaster(os.environ.get("ARGUS_MODEL_DIR") or None, device="cpu")
+    forecaster = load_forecaster(settings.ARGUS_MODEL_DIR, device="cpu")
     train_seed = ((forecaster.training or {}).get("simulated") or {}).get("seed")
     if train_seed == args.seed:
         sys.exit(f"seed {args.seed} trained this model; pick another")
@@ -155,7 +158,7 @@ def main():
     end0 = series[0]["end_time"] - SLOT_SECONDS * (values.shape[1] - 1)
     profiles = [profile_of(n) for n in names]
 
-    actual = {m: observed_metric(values, m) for m in TARGETS + LEAK_METRICS}
+    actual = {m: observed_metric(values, m) for m in TARGETS + CLOSE_WAIT_METRICS}
     model_log, trend_log = {}, {}
     started = time.perf_counter()
     for t in range(WINDOW - 1, values.shape[1] - 1, args.every):

@@ -6,7 +6,7 @@
 
 Each (method, fleet size) runs in its own child process so that peak RSS (ru_maxrss) belongs to
 that case alone. Inputs: the last 24 h of a simulated 45-server fleet, tiled to the fleet size with
-small noise (every server a full 288-step window, 14 metrics). Time is wall-clock for one call
+small noise (every server a full day's window, 14 metrics). Time is wall-clock for one call
 (fast path: the median of --repeat calls after a warm-up call), excluding model loading.
 """
 from __future__ import annotations
@@ -24,15 +24,28 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 
+def model_dir(arg):
+    """--model, else the workers' own setting (ARGUS_MODEL_DIR, by default the shipped model)."""
+    if arg:
+        return arg
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "argus_project.settings")
+    import django
+    from django.conf import settings
+
+    django.setup()
+    return settings.ARGUS_MODEL_DIR
+
+
 def make_inputs(n: int, seed: int = 5):
     import numpy as np
 
+    from feeds.schema import SLOTS_PER_DAY
     from inference.series_io import records_to_series
     from inference.simulator import simulate_fleet
 
     records, _ = simulate_fleet(45, days=2, seed=seed)
     series = records_to_series(records)
-    base = np.stack([s["values"][-288:] for s in series])
+    base = np.stack([s["values"][-SLOTS_PER_DAY:] for s in series])
     reps = -(-n // len(base))
     rng = np.random.default_rng(seed)
     values = np.tile(base, (reps, 1, 1))[:n]
@@ -47,10 +60,11 @@ def run_case(args) -> dict:
     import torch
 
     torch.set_num_threads(args.threads)
-    from inference.forecaster import load_forecaster
+    from inference.model.reference import predict_with_library
+    from inference.model.storage import load_forecaster
 
     t = time.perf_counter()
-    fc = load_forecaster(args.model, device=args.device)
+    fc = load_forecaster(model_dir(args.model), device=args.device)
     load_s = time.perf_counter() - t
     values, end_times, profiles = make_inputs(args.n)
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -69,9 +83,9 @@ def run_case(args) -> dict:
             times.append(time.perf_counter() - t)
         seconds = float(np.median(times))
     else:
-        fc.predict_with_library(values[:64], end_times[:64], profiles[:64])
+        predict_with_library(fc, values[:64], end_times[:64], profiles[:64])
         t = time.perf_counter()
-        out = fc.predict_with_library(values, end_times, profiles, batch_size=args.chunk_size)
+        out = predict_with_library(fc, values, end_times, profiles, batch_size=args.chunk_size)
         seconds = time.perf_counter() - t
     result = {
         "method": "fast path" if args.case == "fast" else "pytorch-forecasting predict()",

@@ -2,8 +2,14 @@ from django.apps import AppConfig
 
 
 class FeedsConfig(AppConfig):
+    """Tenants and their API keys, the feed contract, the rolling windows, the feed views."""
+
     default_auto_field = "django.db.models.BigAutoField"
     name = "feeds"
 
     def ready(self):
-        from . import openapi  # noqa: F401  registers the X-API-Key scheme with drf-spectacular
+        from core import status
+
+        from .status import PART
+
+        status.register(PART)

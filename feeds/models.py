@@ -1,9 +1,9 @@
-from django.core.validators import RegexValidator
 from django.db import models
 from rest_framework_api_key.models import AbstractAPIKey
 
+from core.rates import validate_rate
+
 RATE_HELP = 'Overrides the server default for this team, e.g. "1000/min". Blank uses the default.'
-rate_validator = RegexValidator(r"^\d+/(s|sec|second|m|min|minute|h|hour)$", 'Use "<count>/<sec|min|hour>".')
 
 
 class Team(models.Model):
@@ -12,9 +12,9 @@ class Team(models.Model):
     slug = models.SlugField(max_length=50, unique=True)
     name = models.CharField(max_length=100, blank=True)
     created = models.DateTimeField(auto_now_add=True)
-    rate_feed = models.CharField(max_length=20, blank=True, validators=[rate_validator], help_text=RATE_HELP)
-    rate_read = models.CharField(max_length=20, blank=True, validators=[rate_validator], help_text=RATE_HELP)
-    rate_admin = models.CharField(max_length=20, blank=True, validators=[rate_validator], help_text=RATE_HELP)
+    rate_feed = models.CharField(max_length=20, blank=True, validators=[validate_rate], help_text=RATE_HELP)
+    rate_read = models.CharField(max_length=20, blank=True, validators=[validate_rate], help_text=RATE_HELP)
+    rate_admin = models.CharField(max_length=20, blank=True, validators=[validate_rate], help_text=RATE_HELP)
 
     class Meta:
         ordering = ("slug",)

@@ -1,19 +1,8 @@
 """Request and response shapes for the OpenAPI schema (documentation only: the feed view
 validates with feeds.records, which is stricter and much faster than serializers)."""
-from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import serializers
 
 from .schema import INTEGER_METRICS, METRICS, PERCENT_METRICS, STATUSES, UPTIME_CAP_DAYS
-
-
-class APIKeyScheme(OpenApiAuthenticationExtension):
-    target_class = "feeds.auth.APIKeyAuthentication"
-    name = "ApiKeyAuth"
-
-    def get_security_definition(self, auto_schema):
-        return {"type": "apiKey", "in": "header", "name": "X-API-Key",
-                "description": "A team's API key, created in Django admin or with "
-                               "`manage.py create_api_key`."}
 
 
 def _metric_field(name):
@@ -62,36 +51,7 @@ class FeedError(serializers.Serializer):
                                    help_text='One line per problem: "records[3] (ppdb003).mem_used_pct: 140.0 is above the maximum 100".')
 
 
-class Detail(serializers.Serializer):
-    detail = serializers.CharField()
-
-
 class ServerForgotten(serializers.Serializer):
     status = serializers.ChoiceField(choices=["forgotten"])
     server_name = serializers.CharField()
     points_removed = serializers.IntegerField()
-
-
-class Health(serializers.Serializer):
-    status = serializers.ChoiceField(choices=["ok", "unavailable"])
-    redis_reachable = serializers.BooleanField()
-
-
-class Status(serializers.Serializer):
-    status = serializers.CharField()
-    version = serializers.CharField()
-    redis_reachable = serializers.BooleanField()
-    model_loaded = serializers.BooleanField()
-    team = serializers.CharField(required=False, help_text="With a key: the key's team.")
-    rolling_window_size = serializers.IntegerField(required=False)
-    tick_count = serializers.IntegerField(required=False)
-    servers_tracked = serializers.IntegerField(required=False)
-    warmup_complete = serializers.BooleanField(required=False)
-    last_prediction = serializers.DateTimeField(required=False, allow_null=True)
-
-
-COMMON_ERRORS = {
-    401: Detail,
-    429: Detail,
-    503: Detail,
-}

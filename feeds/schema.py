@@ -61,6 +61,20 @@ PROFILE_PREFIXES = (
 PROFILES = tuple(p for _, p in PROFILE_PREFIXES) + ("generic",)
 
 SLOT_SECONDS = 300  # the model's 5-minute grid
+SLOTS_PER_DAY = 24 * 3600 // SLOT_SECONDS  # 288: a day of slots, the daily season
+
+# CLOSE_WAIT socket counts: what a connection leak grows.
+CLOSE_WAIT_METRICS = ("back_close_wait", "front_close_wait")
+
+
+def cpu_pct_from_idle(idle):
+    """cpu_pct, total CPU busy (the forecast and displayed CPU metric), from cpu_idle_pct."""
+    return 100.0 - idle
+
+
+def idle_from_cpu_pct(cpu):
+    """cpu_idle_pct for a total CPU busy percentage (the inverse of cpu_pct_from_idle)."""
+    return 100.0 - cpu
 
 
 def profile_of(server_name: str) -> str:

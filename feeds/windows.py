@@ -1,27 +1,25 @@
 """Per-team, per-server rolling windows in Redis.
 
-Layout (every key carries the team in a hash tag, so a team lives on one Redis Cluster shard):
-  argus:{<team>}:meta          hash: tick (accepted batches), points (points held),
-                               updated (arrival of the last batch, ms)
-  argus:{<team>}:seen          zset: server -> last arrival (ms, Redis clock), for the server TTL
-  argus:{<team>}:counts        hash: server -> points held
-  argus:{<team>}:w:<server>    list of packed records sorted by slot, newest ARGUS_WINDOW_SLOTS slots
+Each server's window is a list of packed records sorted by slot, its newest ARGUS_WINDOW_SLOTS
+slots; the team's meta hash, seen zset and counts hash keep the totals (core/keys.py lists
+every key).
 
 A record is 61 bytes: slot (uint32, 5-minute slots since the epoch), status (uint8) and the 14
 metrics as float32 in schema.METRICS order. Writes go through one Lua script per batch, so a
-batch is stored whole or not at all, and concurrent batches of one team never interleave."""
+batch is stored whole or not at all, and concurrent batches of one team never interleave.
+The scripts (core/lua/window_*.lua) read the time from Redis unless a test passes `now_ms`."""
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 from django.conf import settings
 
+from core import keys
+from core.redis import clock_arg, lua, run_script
+
 from .records import Batch
-from .redis_client import run_script
 from .schema import METRICS
 
 RECORD = np.dtype([("slot", "<u4"), ("status", "u1"), ("values", "<f4", (len(METRICS),))])
-LUA_DIR = Path(__file__).parent / "lua"
 
 
 @dataclass(frozen=True)
@@ -36,28 +34,17 @@ class TeamStats:
         return self.points >= settings.ARGUS_WARMUP_RECORDS
 
 
-def team_prefix(team_id) -> str:
-    return f"argus:{{{team_id}}}:"
+# Every window script starts by forgetting servers past their TTL (window_prune.lua).
+APPEND_SCRIPT = lua("clock", "window_prune", "window_append")
+STATS_SCRIPT = lua("clock", "window_prune", "window_stats")
+FORGET_SCRIPT = lua("clock", "window_prune", "window_forget")
+READ_SCRIPT = lua("clock", "window_prune", "window_read")
 
 
-def _team_keys(team_id):
-    prefix = team_prefix(team_id)
-    return [prefix + "meta", prefix + "seen", prefix + "counts"], prefix + "w:"
-
-
-def _lua(name):
-    return (LUA_DIR / f"{name}.lua").read_text()
-
-
-# Both scripts start by forgetting servers past their TTL (prune.lua).
-APPEND_SCRIPT = _lua("prune") + _lua("append")
-STATS_SCRIPT = _lua("prune") + _lua("stats")
-FORGET_SCRIPT = _lua("prune") + _lua("forget")
-READ_SCRIPT = _lua("prune") + _lua("read")
-
-
-def _ttl_ms():
-    return settings.ARGUS_SERVER_TTL * 1000
+def _head(team_id, now_ms):
+    """Keys and arguments of window_prune.lua, the head of every window script."""
+    team = keys.team(team_id)
+    return team, team.window_meta, [team.window_prefix, settings.ARGUS_SERVER_TTL * 1000, clock_arg(now_ms)]
 
 
 def pack_batch(batch: Batch) -> dict:
@@ -83,25 +70,25 @@ def pack_batch(batch: Batch) -> dict:
     }
 
 
-def append_batch(team_id, batch: Batch) -> TeamStats:
-    meta_keys, window_prefix = _team_keys(team_id)
+def append_batch(team_id, batch: Batch, now_ms=None) -> TeamStats:
+    team, head_keys, head_args = _head(team_id, now_ms)
     blobs = pack_batch(batch)
-    keys = meta_keys + [window_prefix + name for name in blobs]
-    args = [window_prefix, _ttl_ms(), RECORD.itemsize, settings.ARGUS_WINDOW_SLOTS, *blobs.values()]
-    tick, points, servers = run_script(APPEND_SCRIPT, keys, args)
+    window_keys = [team.window(name) for name in blobs]
+    args = [*head_args, RECORD.itemsize, settings.ARGUS_WINDOW_SLOTS, *blobs.values()]
+    tick, points, servers = run_script(APPEND_SCRIPT, head_keys + window_keys, args)
     return TeamStats(tick, points, servers)
 
 
-def team_stats(team_id) -> TeamStats:
-    meta_keys, window_prefix = _team_keys(team_id)
-    return TeamStats(*run_script(STATS_SCRIPT, meta_keys, [window_prefix, _ttl_ms()]))
+def team_stats(team_id, now_ms=None) -> TeamStats:
+    _, head_keys, head_args = _head(team_id, now_ms)
+    return TeamStats(*run_script(STATS_SCRIPT, head_keys, head_args))
 
 
-def forget_server(team_id, server_name: str):
+def forget_server(team_id, server_name: str, now_ms=None):
     """Drops a server's window now (a decommissioned server). Returns the points it held, or
     None if the team has no such server."""
-    meta_keys, window_prefix = _team_keys(team_id)
-    held = run_script(FORGET_SCRIPT, meta_keys, [window_prefix, _ttl_ms(), server_name])
+    _, head_keys, head_args = _head(team_id, now_ms)
+    held = run_script(FORGET_SCRIPT, head_keys, [*head_args, server_name])
     return None if held < 0 else held
 
 
@@ -115,10 +102,10 @@ class Snapshot:
     arrivals_ms: dict  # server name -> arrival of its last point (Redis clock)
 
 
-def read_windows(team_id) -> Snapshot:
+def read_windows(team_id, now_ms=None) -> Snapshot:
     """All of a team's windows and its tick, consistent with each other, in one round trip."""
-    meta_keys, window_prefix = _team_keys(team_id)
-    tick, updated, *flat = run_script(READ_SCRIPT, meta_keys, [window_prefix, _ttl_ms()])
+    _, head_keys, head_args = _head(team_id, now_ms)
+    tick, updated, *flat = run_script(READ_SCRIPT, head_keys, head_args)
     windows, arrivals = {}, {}
     for name, arrival, blob in zip(flat[::3], flat[1::3], flat[2::3]):
         if blob:

@@ -1,60 +1,48 @@
 """Coalesced dispatch: each accepted batch asks for a run of its team; at most one run per
-team is queued and one running.
+team is queued and one running. This module owns the run's Redis state (core/keys.py):
 
-  argus:{<team>}:run:queued   set while a run is queued (a batch then needs no new task)
-  argus:{<team>}:run:lock     the running task's id, while it runs
+  run:queued   set while a run is queued (a batch then needs no new task)
+  run:lock     the running task's id, while it runs
 
 A task clears `queued` when it starts, so a batch arriving during a run queues exactly one more
 run after it, and the last batch is always covered. The lock (expiring with the task's hard
-time limit) keeps a second run of the team from starting in parallel; a redelivered task (its
-worker died) has the same id and takes its lock back at once."""
+time limit) keeps a second run of the team from starting in parallel; a task that finds the
+lock taken marks itself as the queued run and retries; a redelivered task (its worker died) has
+the same id and takes its lock back at once. The task is sent by name, so this module and
+tasks.py do not import each other."""
+from celery import current_app
 from django.conf import settings
 
-from feeds.redis_client import get_redis, run_script
-from feeds.windows import team_prefix
+from core import keys
+from core.redis import get_redis, lua, run_script
 
+RUN_TASK = "inference.tasks.run_team"
 QUEUED_TTL = 600  # seconds; a queued flag whose task was lost (a purged queue) clears itself
-
-TAKE_LOCK = """
-local holder = redis.call('GET', KEYS[1])
-if holder and holder ~= ARGV[1] then return 0 end
-redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
-return 1
-"""
-RELEASE_LOCK = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0
-"""
-
-
-def queued_key(team_id):
-    return team_prefix(team_id) + "run:queued"
-
-
-def lock_key(team_id):
-    return team_prefix(team_id) + "run:lock"
+START_RUN = lua("run_start")
+FINISH_RUN = lua("run_finish")
 
 
 def request_run(team_id, countdown=None) -> bool:
     """Queues a run for the team unless one is already queued. True if it queued one."""
-    from .tasks import run_team  # the task module imports this one
-
+    queued = keys.team(team_id).run_queued
     redis = get_redis()
-    if not redis.set(queued_key(team_id), "1", nx=True, ex=QUEUED_TTL):
+    if not redis.set(queued, "1", nx=True, ex=QUEUED_TTL):
         return False
     try:
-        run_team.apply_async(args=[team_id], countdown=countdown)
+        current_app.send_task(RUN_TASK, args=[team_id], countdown=countdown)
     except Exception:
-        redis.delete(queued_key(team_id))  # let the next batch try again
+        redis.delete(queued)  # let the next batch try again
         raise
     return True
 
 
 def start_run(team_id, task_id) -> bool:
-    """Called by a task as it starts: True if it may run now."""
-    get_redis().delete(queued_key(team_id))
-    return bool(run_script(TAKE_LOCK, [lock_key(team_id)], [task_id, settings.ARGUS_RUN_TIME_LIMIT + 5]))
+    """Called by a task as it starts: True if it may run now (it then holds the team's lock);
+    False if another run holds it (this task is then the queued run and should retry)."""
+    team = keys.team(team_id)
+    return bool(run_script(START_RUN, [team.run_queued, team.run_lock],
+                           [task_id, settings.ARGUS_RUN_TIME_LIMIT + 5, QUEUED_TTL]))
 
 
 def finish_run(team_id, task_id):
-    run_script(RELEASE_LOCK, [lock_key(team_id)], [task_id])
+    run_script(FINISH_RUN, [keys.team(team_id).run_lock], [task_id])

@@ -1,7 +1,7 @@
 """Rolling-origin evaluation of a Forecaster against simple baselines (numpy only).
 
 Protocol (issue 3): after the first 24 h of a series, an origin every 24 h; at each origin the
-model sees at most the last 288 slots and forecasts 96. Per series and target, MAE of the model's
+model sees at most the last day (288 slots) and forecasts 96. Per series and target, MAE of the model's
 P50 over all origins is compared with the MAE of
 - seasonal naive (the value one day, 288 slots, earlier),
 - persistence (the last observed value),
@@ -17,11 +17,11 @@ import math
 
 import numpy as np
 
-from feeds.schema import SLOT_SECONDS
+from feeds.schema import SLOT_SECONDS, SLOTS_PER_DAY
 
-from .features import TARGETS, target_array
+from .model.features import TARGETS, target_array
 
-SEASON = 288
+SEASON = SLOTS_PER_DAY
 LINEAR_WINDOW = 24
 EPS = 1e-9
 

@@ -6,16 +6,16 @@ server's last point is reported beside it."""
 import logging
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
 
 import numpy as np
 from django.conf import settings
 
-from feeds.schema import METRICS, SLOT_SECONDS, STATUSES, profile_of
+from core.times import iso
+from feeds.schema import METRICS, SLOT_SECONDS, STATUSES, cpu_pct_from_idle, profile_of
 from feeds.windows import RECORD, Snapshot, read_windows
 
 from . import cache
-from .features import TARGETS, target_array
+from .model.features import TARGETS, target_array
 from .scoring import fleet_probability, score_server
 from .trend import connection_lines, raise_for_trends
 
@@ -63,10 +63,6 @@ def fill_short_gaps(window: np.ndarray, max_fill: int) -> bool:
         for m in range(window.shape[1]):
             window[missing, m] = np.interp(missing, present, window[present, m])
     return bool((gap_lengths > max_fill).any())
-
-
-def iso(epoch_seconds) -> str:
-    return datetime.fromtimestamp(int(epoch_seconds), timezone.utc).isoformat().replace("+00:00", "Z")
 
 
 def run_team_predictions(team_id, forecaster) -> dict:
@@ -163,7 +159,7 @@ def build_documents(snapshot, inputs, profiles, ok, forecasts, lines, forecaster
 def display_metrics(record) -> dict:
     v = dict(zip(METRICS, record["values"].tolist()))
     return {
-        "cpu_pct": round(100 - v["cpu_idle_pct"], 1),
+        "cpu_pct": round(cpu_pct_from_idle(v["cpu_idle_pct"]), 1),
         "mem_pct": round(v["mem_used_pct"], 1),
         "iowait_pct": round(v["cpu_iowait_pct"], 1),
         "swap_pct": round(v["swap_used_pct"], 1),

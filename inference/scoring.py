@@ -21,7 +21,7 @@ import numpy as np
 
 from feeds.schema import SLOT_SECONDS
 
-from .features import TARGETS
+from .model.features import TARGETS
 STEP_MINUTES = SLOT_SECONDS // 60
 
 THRESHOLDS = {

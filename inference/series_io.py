@@ -13,9 +13,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from feeds.schema import METRICS, SLOT_SECONDS, profile_of
+from feeds.schema import METRICS, SLOT_SECONDS, SLOTS_PER_DAY, idle_from_cpu_pct, profile_of
 
-from .features import M, TYPICAL_VALUES
+from .model.features import M, TYPICAL_VALUES
 
 NAB_CORES = 4
 
@@ -46,9 +46,9 @@ def nab_values(cpu_pct: np.ndarray) -> np.ndarray:
     v[:, M["cpu_user_pct"]] = 0.8 * cpu
     v[:, M["cpu_sys_pct"]] = 0.2 * cpu
     v[:, M["cpu_iowait_pct"]] = 0.0
-    v[:, M["cpu_idle_pct"]] = 100 - cpu
+    v[:, M["cpu_idle_pct"]] = idle_from_cpu_pct(cpu)
     v[:, M["load_average"]] = NAB_CORES * cpu / 100
-    v[:, M["uptime_days"]] = 30 + np.arange(T) // 288
+    v[:, M["uptime_days"]] = 30 + np.arange(T) // SLOTS_PER_DAY
     v[np.isnan(cpu)] = np.nan
     return v
 

@@ -15,7 +15,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from feeds.schema import INTEGER_METRICS, METRICS, SLOT_SECONDS, STATUSES  # noqa: F401
+from feeds.schema import (  # noqa: F401
+    INTEGER_METRICS,
+    METRICS,
+    SLOT_SECONDS,
+    SLOTS_PER_DAY,
+    STATUSES,
+    cpu_pct_from_idle,
+)
 
 STEPS_PER_DAY = 86400 // SLOT_SECONDS
 DEFAULT_START = pd.Timestamp("2025-01-06 00:00:00")  # a Monday, UTC
@@ -56,9 +63,9 @@ INCIDENT_KINDS = {
 
 
 def incident_metric(records: pd.DataFrame, metric: str) -> pd.Series:
-    """An incident's metric from records; cpu_pct is 100 - cpu_idle_pct (total CPU busy)."""
+    """An incident's metric from records (cpu_pct is derived from cpu_idle_pct)."""
     if metric == "cpu_pct":
-        return 100.0 - records["cpu_idle_pct"]
+        return cpu_pct_from_idle(records["cpu_idle_pct"])
     return records[metric]
 
 
@@ -125,7 +132,7 @@ def _simulate_server(name, profile, n, times, rng, incident_rate):
     traffic = np.where(weekend, traffic * spec["weekend"] * rng.uniform(0.85, 1.15), traffic)
     if spec["shape"] == "jobs":  # ML: training jobs of a few hours at random
         jobs = np.zeros(n)
-        t = int(rng.integers(0, 288))
+        t = int(rng.integers(0, SLOTS_PER_DAY))
         while t < n:
             length = int(rng.integers(24, 120))
             jobs[t:t + length] = rng.uniform(0.6, 1.0)
@@ -312,7 +319,7 @@ def _simulate_server(name, profile, n, times, rng, incident_rate):
     }
     rec["cpu_idle_pct"] = np.round(
         100 - rec["cpu_user_pct"] - rec["cpu_sys_pct"] - rec["cpu_iowait_pct"], 2)
-    cpu_pct = 100 - rec["cpu_idle_pct"]
+    cpu_pct = cpu_pct_from_idle(rec["cpu_idle_pct"])
 
     # --- labels: first slot at or after onset where the emitted metric reaches the threshold
     labelled = []

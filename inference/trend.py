@@ -23,9 +23,9 @@ from typing import NamedTuple
 
 import numpy as np
 
-from feeds.schema import METRICS
+from feeds.schema import CLOSE_WAIT_METRICS, METRICS
 
-from .features import TARGETS
+from .model.features import TARGETS
 
 
 class TrendRule(NamedTuple):
@@ -55,7 +55,6 @@ TREND_RULES = {
     "cpu_iowait_pct": (IOWAIT_STORM,),
 }
 
-LEAK_METRICS = ("back_close_wait", "front_close_wait")
 LEAK_FIT_STEPS = 24  # two hours: leaks build over a few hours, not a day
 LEAK_MIN_R2 = 0.8  # counts are Poisson-noisy around the line
 LEAK_MIN_RISE = 50.0  # sockets over the fit window; traffic alone moves them by a few dozen
@@ -90,7 +89,7 @@ def connection_lines(values: np.ndarray, horizon: int) -> dict:
     [n], lines [n, horizon]): the fitted line where the count climbs steadily, extended over the
     whole horizon (a leak does not stop by itself), else flat at the last value."""
     out = {}
-    for metric in LEAK_METRICS:
+    for metric in CLOSE_WAIT_METRICS:
         history = values[:, :, METRICS.index(metric)]
         seen = np.isfinite(history)
         newest = history.shape[1] - 1 - np.argmax(seen[:, ::-1], axis=1)

@@ -7,12 +7,12 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from feeds import openapi as feed_openapi
-from feeds.throttles import KeyRateThrottle
+from core.openapi import COMMON_ERRORS
+from core.throttles import KeyRateThrottle
+from core.times import iso
 from feeds.windows import team_stats
 
 from . import cache, openapi
-from .runner import iso
 
 
 def json_bytes(body: bytes):
@@ -28,7 +28,7 @@ class PredictionsCurrentView(APIView):
         description="The document the workers computed for the team's latest covered tick, with "
         "`age_seconds` since it was computed. Before the first prediction: "
         '`{"error": "insufficient_data", ...}` (HTTP 200).',
-        responses={200: OpenApiResponse(openapi.PredictionsDocument), **feed_openapi.COMMON_ERRORS},
+        responses={200: OpenApiResponse(openapi.PredictionsDocument), **COMMON_ERRORS},
     )
     def get(self, request):
         team_id = request.auth.team_id
@@ -49,7 +49,7 @@ class AlertsActiveView(APIView):
 
     @extend_schema(
         summary="Active alerts: one per server and problem, worst first",
-        responses={200: openapi.AlertsDocument, **feed_openapi.COMMON_ERRORS},
+        responses={200: openapi.AlertsDocument, **COMMON_ERRORS},
     )
     def get(self, request):
         document = cache.alerts_json(request.auth.team_id)

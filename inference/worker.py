@@ -14,12 +14,11 @@ import time
 from celery.signals import worker_process_init, worker_process_shutdown
 from django.conf import settings
 
-from feeds.redis_client import REDIS_DOWN_ERRORS, get_redis
+from core import keys
+from core.redis import REDIS_DOWN_ERRORS, get_redis
 
 log = logging.getLogger(__name__)
 
-WORKERS_KEY = "argus:workers"  # zset: worker id -> last heartbeat (epoch s); not per team
-WORKERS_INFO_KEY = "argus:workers:info"  # hash: worker id -> {"model", "device"}
 HEARTBEAT_SECONDS = 20
 ALIVE_SECONDS = 3 * HEARTBEAT_SECONDS
 
@@ -33,11 +32,11 @@ def get_forecaster():
     if _forecaster is None:
         import torch
 
-        from .forecaster import load_forecaster
+        from .model.storage import load_forecaster
 
         torch.set_num_threads(settings.ARGUS_TORCH_THREADS)
         started = time.perf_counter()
-        _forecaster = load_forecaster(settings.ARGUS_MODEL_DIR or None, device=settings.ARGUS_DEVICE or None)
+        _forecaster = load_forecaster(settings.ARGUS_MODEL_DIR, device=settings.ARGUS_DEVICE or None)
         _worker_id = f"{socket.gethostname()}:{os.getpid()}"
         log.info("worker %s loaded model %s on %s in %.1fs", _worker_id, _forecaster.version,
                  _forecaster.device, time.perf_counter() - started)
@@ -50,8 +49,8 @@ def heartbeat():
         return
     try:
         pipe = get_redis().pipeline()
-        pipe.zadd(WORKERS_KEY, {_worker_id: time.time()})
-        pipe.hset(WORKERS_INFO_KEY, _worker_id, json.dumps({"model": _forecaster.version, "device": _forecaster.device}))
+        pipe.zadd(keys.WORKERS, {_worker_id: time.time()})
+        pipe.hset(keys.WORKERS_INFO, _worker_id, json.dumps({"model": _forecaster.version, "device": _forecaster.device}))
         pipe.execute()
     except REDIS_DOWN_ERRORS:
         log.warning("heartbeat: Redis unreachable")
@@ -60,9 +59,9 @@ def heartbeat():
 def live_workers() -> list:
     """[{"worker", "model", "device"}] of processes that sent a heartbeat recently."""
     redis = get_redis()
-    redis.zremrangebyscore(WORKERS_KEY, "-inf", time.time() - 10 * ALIVE_SECONDS)
-    alive = [w.decode() for w in redis.zrangebyscore(WORKERS_KEY, time.time() - ALIVE_SECONDS, "+inf")]
-    info = redis.hmget(WORKERS_INFO_KEY, alive) if alive else []
+    redis.zremrangebyscore(keys.WORKERS, "-inf", time.time() - 10 * ALIVE_SECONDS)
+    alive = [w.decode() for w in redis.zrangebyscore(keys.WORKERS, time.time() - ALIVE_SECONDS, "+inf")]
+    info = redis.hmget(keys.WORKERS_INFO, alive) if alive else []
     return [{"worker": w, **json.loads(i or "{}")} for w, i in zip(alive, info)]
 
 
@@ -81,7 +80,7 @@ def _load_model_in_child(**kwargs):
 @worker_process_shutdown.connect
 def _say_goodbye(**kwargs):
     try:
-        get_redis().zrem(WORKERS_KEY, _worker_id)
-        get_redis().hdel(WORKERS_INFO_KEY, _worker_id)
+        get_redis().zrem(keys.WORKERS, _worker_id)
+        get_redis().hdel(keys.WORKERS_INFO, _worker_id)
     except REDIS_DOWN_ERRORS:
         pass

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import requests
 
-from feeds.local_redis import free_port, start_redis_server
+from core.local_redis import free_port, start_redis_server
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -29,7 +29,8 @@ def tiny_fleet():
 @pytest.fixture(scope="session")
 def tiny_model_dir(tmp_path_factory, tiny_fleet):
     """A real (tiny, briefly trained) model saved to a directory."""
-    from inference.forecaster import Series, TrainConfig, train_forecaster
+    from inference.model.storage import save_forecaster
+    from inference.model.training import Series, TrainConfig, train_forecaster
     from inference.series_io import records_to_series
 
     records, _ = tiny_fleet
@@ -39,13 +40,13 @@ def tiny_model_dir(tmp_path_factory, tiny_fleet):
                       progress=False, seed=0)
     result = train_forecaster(series, cfg, description={"purpose": "tests"})
     path = tmp_path_factory.mktemp("models") / "tiny"
-    result.forecaster.save(path)
+    save_forecaster(result.forecaster, path)
     return path
 
 
 @pytest.fixture(scope="session")
 def tiny_model(tiny_model_dir):
-    from inference.forecaster import load_forecaster
+    from inference.model.storage import load_forecaster
 
     return load_forecaster(tiny_model_dir, device="cpu")
 

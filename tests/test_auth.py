@@ -5,7 +5,7 @@ import pytest
 from django.utils import timezone
 
 from feeds.models import TeamAPIKey
-from tests.conftest import make_batch
+from tests.factories import make_batch
 
 KEYED = [("post", "/feed/data"), ("get", "/status")]
 INVALID = {"detail": "Invalid or missing API key"}

@@ -3,8 +3,9 @@ import json
 
 import pytest
 
-from inference.dispatch import finish_run, lock_key, request_run, start_run
-from tests.conftest import make_batch
+from core import keys
+from inference.dispatch import finish_run, request_run, start_run
+from tests.factories import make_batch
 
 
 def queued_tasks(redis_client):
@@ -32,7 +33,7 @@ def test_only_one_run_per_team_at_a_time_but_a_redelivered_task_takes_its_lock_b
     assert start_run(7, "task-1") is True  # the same task redelivered after its worker died
     assert start_run(8, "task-3") is True  # other teams are not held up
     finish_run(7, "task-2")  # not the holder: no effect
-    assert redis_client.get(lock_key(7)) == b"task-1"
+    assert redis_client.get(keys.team(7).run_lock) == b"task-1"
     finish_run(7, "task-1")
     assert start_run(7, "task-2") is True
 
@@ -53,7 +54,7 @@ def test_twenty_rapid_batches_queue_one_run(client, team_a, redis_client):
 def test_a_batch_is_still_accepted_when_the_broker_is_unreachable(live_stack, redis_client):
     import requests
 
-    from feeds.local_redis import free_port
+    from core.local_redis import free_port
 
     key = live_stack.create_key("brokerless")
     base = live_stack.start_web(CELERY_BROKER_URL=f"redis://127.0.0.1:{free_port()}/0")

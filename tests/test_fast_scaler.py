@@ -7,7 +7,7 @@ import pytest
 import torch
 from sklearn.preprocessing import StandardScaler
 
-from inference.fast_scaler import FastStandardScaler
+from inference.model.scaler import FastStandardScaler
 
 FIT = pd.DataFrame({"x": np.random.default_rng(0).normal(40, 9, 500)})
 

@@ -7,7 +7,7 @@ import pytest
 
 from feeds.schema import METRICS
 from feeds.windows import read_windows, team_stats
-from tests.conftest import make_batch, make_record
+from tests.factories import make_batch, make_record
 
 SEED_GUIDE_CURL_BODY = (
     '{"records": [{"timestamp": "2025-01-15T10:00:00", "server_name": "test001", "status": "healthy", '

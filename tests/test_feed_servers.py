@@ -1,6 +1,6 @@
 """DELETE /feed/servers/<name>: forget a decommissioned server now (admin rate limit)."""
 from feeds.windows import read_windows, team_stats
-from tests.conftest import make_batch
+from tests.factories import make_batch
 
 
 def test_it_forgets_one_server_and_its_points(client, team_a):

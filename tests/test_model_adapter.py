@@ -1,5 +1,6 @@
 """The model adapter: fast path vs pytorch-forecasting, save/load, short histories, new servers."""
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -9,13 +10,10 @@ import pytest
 from model_fixtures import REPO, fleet_inputs, tiny_fleet, tiny_model, tiny_model_dir  # noqa: F401
 
 from feeds.schema import METRICS
-from inference.features import TARGETS, clip_to_ranges
-from inference.forecaster import (
-    HORIZON,
-    ModelLoadError,
-    default_model_dir,
-    load_forecaster,
-)
+from inference.model.features import TARGETS, clip_to_ranges
+from inference.model.reference import predict_with_library
+from inference.model.spec import HORIZON, ModelLoadError
+from inference.model.storage import load_forecaster
 
 
 def test_the_fast_path_returns_the_same_numbers_as_pytorch_forecastings_predict(
@@ -29,7 +27,7 @@ def test_the_fast_path_returns_the_same_numbers_as_pytorch_forecastings_predict(
     profiles = list(profiles)
     profiles[0] = "a_profile_never_seen"
     fast = tiny_model.predict(values, end_times, profiles, chunk_size=4)
-    library = tiny_model.predict_with_library(values, end_times, profiles)
+    library = predict_with_library(tiny_model, values, end_times, profiles)
     assert fast.shape == library.shape == (len(values), HORIZON, 6, 3)
     assert np.isfinite(fast).all()
     np.testing.assert_allclose(fast, library, rtol=0, atol=1e-4)
@@ -97,7 +95,7 @@ def test_a_saved_model_predicts_the_same_after_loading_in_a_fresh_process(
     script = textwrap.dedent(f"""
         import numpy as np, torch
         torch.set_num_threads(1)
-        from inference.forecaster import load_forecaster
+        from inference.model.storage import load_forecaster
         d = np.load({str(tmp_path / 'inputs.npz')!r})
         fc = load_forecaster({str(tiny_model_dir)!r}, device="cpu")
         out = fc.predict(d["values"], d["end_times"], [str(p) for p in d["profiles"]])
@@ -114,7 +112,7 @@ def test_a_saved_model_predicts_the_same_after_loading_in_a_fresh_process(
 
 def test_the_model_directory_describes_itself(tiny_model_dir, tiny_model):
     manifest = json.loads((tiny_model_dir / "manifest.json").read_text())
-    # trained, by default, with the mixed loss (inference/scaled_loss.py)
+    # trained, by default, with the mixed loss (inference/model/losses.py)
     assert manifest["training"]["config"]["loss"] == "mixed"
     assert [type(m).__name__ for m in tiny_model.network.loss.metrics] == ["ScaledQuantileLoss"] * 6
     assert {m.natural_weight for m in tiny_model.network.loss.metrics} == {0.2}
@@ -184,18 +182,34 @@ def test_a_model_with_a_different_horizon_raises_model_load_error(tiny_model_dir
         load_forecaster(bad)
 
 
-def test_argus_model_dir_overrides_the_default_model(monkeypatch, tmp_path):
-    monkeypatch.delenv("ARGUS_MODEL_DIR", raising=False)
-    assert default_model_dir() == REPO / "inference" / "default_model"
-    monkeypatch.setenv("ARGUS_MODEL_DIR", str(tmp_path))
-    assert default_model_dir() == tmp_path
+def _model_dir_setting(env):
+    script = "import django; django.setup(); from django.conf import settings; print(settings.ARGUS_MODEL_DIR)"
+    env = {**{k: v for k, v in os.environ.items() if k != "ARGUS_MODEL_DIR"}, **env,
+           "DJANGO_SETTINGS_MODULE": "argus_project.settings"}
+    proc = subprocess.run([sys.executable, "-c", script], cwd=REPO, env=env, capture_output=True,
+                          text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout.strip()
 
 
-def test_the_shipped_default_model_loads_and_forecasts(fleet_inputs, monkeypatch):
-    monkeypatch.delenv("ARGUS_MODEL_DIR", raising=False)
-    size = sum(f.stat().st_size for f in default_model_dir().iterdir())
+def test_argus_model_dir_overrides_the_shipped_model(tmp_path):
+    assert _model_dir_setting({}) == str(REPO / "inference" / "default_model")
+    assert _model_dir_setting({"ARGUS_MODEL_DIR": str(tmp_path)}) == str(tmp_path)
+
+
+def test_a_worker_loads_the_model_its_settings_name(settings, tiny_model_dir, tiny_model, monkeypatch):
+    from inference import worker
+
+    monkeypatch.setattr(worker, "_forecaster", None)
+    settings.ARGUS_MODEL_DIR = tiny_model_dir
+    settings.ARGUS_DEVICE = "cpu"
+    assert worker.get_forecaster().version == tiny_model.version
+
+
+def test_the_shipped_default_model_loads_and_forecasts(fleet_inputs, settings):
+    size = sum(f.stat().st_size for f in settings.ARGUS_MODEL_DIR.iterdir())
     assert size <= 10 * 1024 * 1024
-    fc = load_forecaster(device="cpu")
+    fc = load_forecaster(settings.ARGUS_MODEL_DIR, device="cpu")
     values, end_times, profiles = fleet_inputs
     out = fc.predict(values, end_times, profiles)
     assert np.isfinite(out).all()

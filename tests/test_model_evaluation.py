@@ -28,7 +28,7 @@ def test_a_nab_file_becomes_one_server_whose_total_cpu_is_the_value():
     [s] = read_series_file(NAB_DIR / "ec2_cpu_utilization_24ae8d.csv")
     raw = np.loadtxt(NAB_DIR / "ec2_cpu_utilization_24ae8d.csv", delimiter=",", skiprows=1,
                      usecols=1)
-    from inference.features import target_array
+    from inference.model.features import target_array
 
     cpu = target_array(s["values"])[:, 0]
     assert s["profile"] == "generic" and s["values"].shape[1] == 14
@@ -76,7 +76,7 @@ def test_train_model_writes_a_model_that_loads(tmp_path):
                   "--extra-series", str(NAB_DIR / "ec2_cpu_utilization_24ae8d.csv"))
     summary = json.loads(out.strip().splitlines()[-1].removeprefix("summary: "))
     assert summary["epochs_run"] == 1 and summary["size_bytes"] < 10 * 1024 * 1024
-    from inference.forecaster import load_forecaster
+    from inference.model.storage import load_forecaster
 
     fc = load_forecaster(tmp_path / "m", device="cpu")
     assert fc.training["extra_series"] == ["ec2_cpu_utilization_24ae8d.csv"]

@@ -8,7 +8,7 @@ import pytest
 import requests
 
 from feeds.schema import profile_of
-from inference.features import TARGETS
+from inference.model.features import TARGETS
 from inference.scoring import threshold
 from inference.simulator import simulate_fleet
 from tests.feeding import feed_frame, to_records, wait_for_predictions

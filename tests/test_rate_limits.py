@@ -6,8 +6,8 @@ import pytest
 import requests
 
 from feeds.models import TeamAPIKey
-from feeds.throttles import parse_rate
-from tests.conftest import make_batch
+from core.rates import parse_rate
+from tests.factories import make_batch
 
 
 def feed(client, tenant, headers=None):

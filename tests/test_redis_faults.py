@@ -6,9 +6,9 @@ import threading
 import pytest
 import requests
 
-from feeds.local_redis import free_port, start_redis_server
+from core.local_redis import free_port, start_redis_server
 from feeds.windows import read_windows, team_stats
-from tests.conftest import make_batch
+from tests.factories import make_batch
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ import pytest
 import torch
 from pytorch_forecasting.metrics import QuantileLoss
 
-from inference.scaled_loss import ScaledQuantileLoss, window_spread
+from inference.model.losses import ScaledQuantileLoss, window_spread
 
 QS = [0.1, 0.5, 0.9]
 

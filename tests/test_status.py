@@ -1,5 +1,5 @@
 """GET /status: service fields for anyone, the team's feed state for a key."""
-from tests.conftest import make_batch
+from tests.factories import make_batch
 
 
 def test_without_a_key_it_shows_only_service_fields(client, team_a):
@@ -40,7 +40,7 @@ def test_a_bad_key_is_refused_rather_than_treated_as_anonymous(client, team_a):
 
 
 def test_it_reports_redis_unreachable_without_a_key(client, settings):
-    from feeds.local_redis import free_port
+    from core.local_redis import free_port
 
     settings.REDIS_URL = f"redis://127.0.0.1:{free_port()}/0"
     response = client.get("/status")

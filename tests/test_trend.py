@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from feeds.schema import METRICS
-from inference.features import TARGETS
+from inference.model.features import TARGETS
 from inference.trend import (DISK_FILL, FAST_MEMORY_LEAK, IOWAIT_STORM, LEAK_FIT_STEPS, MEMORY_LEAK,
                              ROUGH_RUNAWAY_CPU, RUNAWAY_CPU, connection_lines, raise_for_trends)
 

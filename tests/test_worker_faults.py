@@ -7,8 +7,8 @@ import pytest
 import redis
 import requests
 
-from feeds.local_redis import free_port, start_redis_server
-from inference.dispatch import lock_key
+from core.local_redis import free_port, start_redis_server
+from core import keys
 from inference.simulator import simulate_fleet
 from tests.feeding import feed_frame, wait_for_predictions
 from tests.live import LiveStack
@@ -55,7 +55,7 @@ def test_a_worker_process_killed_mid_run_has_its_run_redone(stack, own_redis):
     [victim] = worker_pids(client)
     tick = feed_frame(stack.url, key, records, ticks_per_request=12)
     deadline = time.monotonic() + 60
-    while not client.exists(lock_key(team_id)):  # the run has started
+    while not client.exists(keys.team(team_id).run_lock):  # the run has started
         assert time.monotonic() < deadline, "the run never started"
         time.sleep(0.002)
     os.kill(victim, signal.SIGKILL)

@@ -2,6 +2,7 @@
 import json
 import math
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 
@@ -23,7 +24,7 @@ class Command(BaseCommand):
         parser.add_argument("--servers", type=int, default=30)
         parser.add_argument("--days", type=float, default=8)
         parser.add_argument("--seed", type=int, default=9001)
-        parser.add_argument("--model", default=None, help="model directory (default: shipped)")
+        parser.add_argument("--model", default=None, help="model directory (default: ARGUS_MODEL_DIR)")
         parser.add_argument("--device", default=None)
         parser.add_argument("--chunk-size", type=int, default=128)
         parser.add_argument("--threads", type=int, default=None)
@@ -32,7 +33,8 @@ class Command(BaseCommand):
         import torch
 
         from inference.evaluation import evaluate
-        from inference.forecaster import ModelLoadError, load_forecaster
+        from inference.model.spec import ModelLoadError
+        from inference.model.storage import load_forecaster
         from inference.series_io import read_series_file, records_to_series
         from inference.simulator import simulate_fleet
 
@@ -41,7 +43,7 @@ class Command(BaseCommand):
         if not o["series"] and not o["simulated"]:
             raise CommandError("give --series FILE [FILE ...] or --simulated")
         try:
-            fc = load_forecaster(o["model"], device=o["device"])
+            fc = load_forecaster(o["model"] or settings.ARGUS_MODEL_DIR, device=o["device"])
         except ModelLoadError as e:
             raise CommandError(str(e))
         series = []

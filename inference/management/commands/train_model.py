@@ -3,9 +3,10 @@ import json
 import time
 from pathlib import Path
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-DEFAULT_OUTPUT = Path(__file__).resolve().parents[2] / "default_model"
+from feeds.schema import SLOTS_PER_DAY
 
 
 class Command(BaseCommand):
@@ -42,13 +43,15 @@ class Command(BaseCommand):
         parser.add_argument("--loader-workers", type=int, default=0,
                             help="processes building training batches in parallel (use with --threads 1)")
         parser.add_argument("--accelerator", default="cpu", help="cpu or gpu")
-        parser.add_argument("--output", default=str(DEFAULT_OUTPUT), help="model directory")
+        parser.add_argument("--output", default=str(settings.ARGUS_MODEL_DIR),
+                            help="model directory (default: ARGUS_MODEL_DIR, the shipped model)")
         parser.add_argument("--no-progress", action="store_true")
 
     def handle(self, *args, **o):
         import torch
 
-        from inference.forecaster import Series, TrainConfig, train_forecaster
+        from inference.model.storage import save_forecaster
+        from inference.model.training import Series, TrainConfig, train_forecaster
         from inference.series_io import read_series_file, records_to_series
         from inference.simulator import simulate_fleet
 
@@ -75,7 +78,7 @@ class Command(BaseCommand):
             raise CommandError("nothing to train on (--servers 0 and no --extra-series)")
         cfg = TrainConfig(
             epochs=o["epochs"], batch_size=o["batch_size"],
-            batches_per_epoch=o["batches_per_epoch"], val_steps=int(o["val_days"] * 288),
+            batches_per_epoch=o["batches_per_epoch"], val_steps=int(o["val_days"] * SLOTS_PER_DAY),
             hidden_size=o["hidden_size"], hidden_continuous_size=max(4, o["hidden_size"] // 2),
             learning_rate=o["learning_rate"], patience=o["patience"],
             loss=o["loss"],
@@ -99,7 +102,7 @@ class Command(BaseCommand):
         }
         self.stdout.write(f"training on {len(series)} series ...")
         result = train_forecaster(series, cfg, description=description)
-        out = result.forecaster.save(o["output"])
+        out = save_forecaster(result.forecaster, o["output"])
         size = sum(f.stat().st_size for f in Path(out).iterdir())
         summary = {**result.summary, "version": result.forecaster.version,
                    "output": str(out), "size_bytes": size,

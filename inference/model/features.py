@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from feeds.schema import METRICS, SLOT_SECONDS, UPTIME_CAP_DAYS
+from feeds.schema import METRICS, SLOT_SECONDS, UPTIME_CAP_DAYS, cpu_pct_from_idle
 
 M = {name: i for i, name in enumerate(METRICS)}
 
-# What the model forecasts, in natural units. cpu_pct is 100 - cpu_idle_pct.
+# What the model forecasts, in natural units (cpu_pct: feeds.schema.cpu_pct_from_idle).
 TARGETS = (
     "cpu_pct",
     "mem_used_pct",
@@ -71,7 +71,7 @@ def metric_features(values: np.ndarray) -> dict[str, np.ndarray]:
     """Targets and observed inputs from raw metrics [..., 14] (no NaN expected)."""
     v = values.astype(np.float64, copy=False)
     return {
-        "cpu_pct": 100.0 - v[..., M["cpu_idle_pct"]],
+        "cpu_pct": cpu_pct_from_idle(v[..., M["cpu_idle_pct"]]),
         "mem_used_pct": v[..., M["mem_used_pct"]],
         "cpu_iowait_pct": v[..., M["cpu_iowait_pct"]],
         "swap_used_pct": v[..., M["swap_used_pct"]],

@@ -4,8 +4,8 @@ from urllib.parse import urlparse
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from feeds.local_redis import start_redis_server
-from feeds.redis_client import redis_reachable
+from core.local_redis import start_redis_server
+from core.redis import redis_reachable
 
 
 class Command(BaseCommand):

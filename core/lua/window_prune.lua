@@ -1,11 +1,10 @@
--- Shared head of the window scripts. KEYS[1] meta, KEYS[2] seen, KEYS[3] counts,
--- ARGV[1] window key prefix, ARGV[2] server TTL in ms. Defines forget() and `now` (ms, Redis's
--- own clock, so every web process agrees), then forgets the servers that have sent nothing
--- for the TTL (wall-clock arrival time, not data time).
+-- Shared head of the window scripts (after clock.lua). KEYS[1] meta, KEYS[2] seen, KEYS[3] counts,
+-- ARGV[1] window key prefix, ARGV[2] server TTL in ms, ARGV[3] the clock (see clock.lua).
+-- Defines forget() and `now` (ms), then forgets the servers that have sent nothing for the TTL
+-- (wall-clock arrival time, not data time).
 local meta, seen, counts = KEYS[1], KEYS[2], KEYS[3]
 local window_prefix, ttl_ms = ARGV[1], tonumber(ARGV[2])
-local clock = redis.call('TIME')
-local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
+local now = clock_ms(ARGV[3])
 
 -- drops one server's window and its share of the team's totals; returns the points it held
 local function forget(server)

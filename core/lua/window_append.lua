@@ -1,12 +1,12 @@
 -- Append one validated batch to a team's rolling windows, atomically (one script = one step).
--- After prune.lua: KEYS[4..] one window list per server; ARGV[3] record size in bytes,
--- ARGV[4] window length in slots, then one packed blob per server in KEYS order. A blob is
+-- After window_prune.lua: KEYS[4..] one window list per server; ARGV[4] record size in bytes,
+-- ARGV[5] window length in slots, then one packed blob per server in KEYS order. A blob is
 -- that server's new records sorted by slot, one per slot; each record starts with its slot
 -- as a little-endian uint32.
 -- A window is a list of records sorted by slot. New records are merged into its tail: in the
 -- usual case (a newer slot) that pops nothing and pushes one record; a re-sent slot replaces
 -- the stored one; an out-of-order batch pops back to where it belongs and pushes the merge.
-local record_size, window_slots = tonumber(ARGV[3]), tonumber(ARGV[4])
+local record_size, window_slots = tonumber(ARGV[4]), tonumber(ARGV[5])
 
 local function slot_of(record)
   return (struct.unpack('<I4', record))
@@ -20,7 +20,7 @@ end
 
 local count_args, seen_args, points_delta = {}, {}, 0
 for k = 4, #KEYS do
-  local key, blob = KEYS[k], ARGV[k + 1]
+  local key, blob = KEYS[k], ARGV[k + 2]
   local incoming = {}
   for pos = 1, #blob, record_size do
     incoming[#incoming + 1] = string.sub(blob, pos, pos + record_size - 1)

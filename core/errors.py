@@ -7,7 +7,7 @@ from rest_framework.exceptions import APIException, NotAuthenticated, Authentica
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
-from .redis_client import REDIS_DOWN_ERRORS
+from .redis import REDIS_DOWN_ERRORS
 
 log = logging.getLogger(__name__)
 

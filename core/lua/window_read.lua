@@ -1,4 +1,4 @@
--- After prune.lua: a consistent snapshot of the team's windows in one round trip:
+-- After window_prune.lua: a consistent snapshot of the team's windows in one round trip:
 -- {tick, last batch arrival ms, server1, arrival1 ms, records1, server2, ...} where records are
 -- the server's packed records concatenated in slot order.
 local out = {tonumber(redis.call('HGET', meta, 'tick') or '0'),

@@ -1,8 +1,9 @@
-"""One Redis connection pool per process, built from settings.REDIS_URL.
+"""One Redis connection pool per process, built from settings.REDIS_URL, and the Lua scripts.
 
 Short timeouts: when Redis is gone a request fails fast with 503 instead of hanging, and the
 pool reconnects by itself once Redis is back (no restart needed)."""
 from functools import lru_cache
+from pathlib import Path
 
 import redis
 from django.conf import settings
@@ -11,6 +12,7 @@ from redis.retry import Retry
 
 # What a lost, refused or timed-out Redis raises; views turn these into 503.
 REDIS_DOWN_ERRORS = (redis.ConnectionError, redis.TimeoutError, redis.BusyLoadingError)
+LUA_DIR = Path(__file__).parent / "lua"
 
 
 @lru_cache(maxsize=4)
@@ -36,6 +38,11 @@ def redis_reachable() -> bool:
         return False
 
 
+def lua(*names: str) -> str:
+    """The source of core/lua/<name>.lua files, concatenated (a shared head, then a body)."""
+    return "".join((LUA_DIR / f"{name}.lua").read_text() for name in names)
+
+
 @lru_cache(maxsize=None)
 def _registered(client: redis.Redis, source: str):
     return client.register_script(source)
@@ -45,3 +52,9 @@ def run_script(source: str, keys, args):
     """Runs a Lua script by its SHA (re-sending its source after a Redis restart)."""
     client = get_redis()
     return _registered(client, source)(keys=keys, args=args)
+
+
+def clock_arg(now_ms) -> str:
+    """The optional clock argument of the scripts that read the time: empty means Redis's own
+    clock (TIME), which every web process shares; tests pass a number of milliseconds."""
+    return "" if now_ms is None else str(int(now_ms))

@@ -1,0 +1,52 @@
+"""Every Redis key Argus uses is built here, and nowhere else.
+
+Per-team keys carry the team in a hash tag (`argus:{<team>}:...`), so a team's keys live on one
+Redis Cluster shard and every multi-key script of a team stays on that shard:
+
+  meta           hash: tick (accepted batches), points (points held), updated (last batch, ms)
+  seen           zset: server -> last arrival (ms, Redis clock), for the server TTL
+  counts         hash: server -> points held
+  w:<server>     list of packed records sorted by slot (feeds.windows)
+  rate:<scope>:<key prefix>[:n]   a key's sliding-window log and its sequence (core.throttles)
+  run:queued     set while a prediction run is queued; run:lock the running task's id
+                 (inference.dispatch)
+  predictions, alerts, predictions:meta   the cached documents (inference.cache)
+
+Service-wide keys (not per team): the worker heartbeats (inference.worker).
+"""
+
+WORKERS = "argus:workers"  # zset: worker id -> last heartbeat (epoch s)
+WORKERS_INFO = "argus:workers:info"  # hash: worker id -> {"model", "device"}
+
+
+class TeamKeys:
+    """The keys of one team."""
+
+    def __init__(self, team_id):
+        self.prefix = f"argus:{{{team_id}}}:"
+        self.meta = self.prefix + "meta"
+        self.seen = self.prefix + "seen"
+        self.counts = self.prefix + "counts"
+        self.window_prefix = self.prefix + "w:"
+        self.run_queued = self.prefix + "run:queued"
+        self.run_lock = self.prefix + "run:lock"
+        self.predictions = self.prefix + "predictions"
+        self.alerts = self.prefix + "alerts"
+        self.predictions_meta = self.prefix + "predictions:meta"
+
+    def window(self, server_name: str) -> str:
+        return self.window_prefix + server_name
+
+    def rate(self, scope: str, key_prefix: str) -> list:
+        """[log, sequence] of one API key's rate limit in one scope."""
+        base = f"{self.prefix}rate:{scope}:{key_prefix}"
+        return [base, base + ":n"]
+
+    @property
+    def window_meta(self) -> list:
+        """The three keys every window script takes first (core/lua/window_prune.lua)."""
+        return [self.meta, self.seen, self.counts]
+
+
+def team(team_id) -> TeamKeys:
+    return TeamKeys(team_id)

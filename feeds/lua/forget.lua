@@ -1,4 +1,0 @@
--- After prune.lua: forget the server ARGV[3] now; returns the points it held, or -1 if the
--- team has no such server.
-if not redis.call('ZSCORE', seen, ARGV[3]) then return -1 end
-return forget(ARGV[3])

@@ -1,0 +1,57 @@
+"""inference/'s part of GET /status: the workers and their model; with a key, the team's last
+prediction and whether it is stale."""
+import time
+
+from django.conf import settings
+from rest_framework import serializers
+
+from core.redis import REDIS_DOWN_ERRORS
+from core.status import StatusPart, StatusRequest
+from core.times import iso
+from feeds.windows import team_stats
+
+from . import cache
+from .worker import live_workers
+
+
+class PredictionStatus(serializers.Serializer):
+    model_loaded = serializers.BooleanField(help_text="A worker with a loaded model sent a heartbeat within the last minute.")
+    workers = serializers.IntegerField(help_text="Worker processes alive.")
+    model_version = serializers.CharField(required=False, allow_null=True,
+                                          help_text="The model a live worker runs (absent when Redis is unreachable).")
+    last_prediction = serializers.DateTimeField(required=False, allow_null=True,
+                                                help_text="With a key: when the team's stored predictions were computed.")
+    predicted_tick = serializers.IntegerField(required=False, allow_null=True,
+                                              help_text="With a key: the team tick the stored predictions cover.")
+    prediction_runs = serializers.IntegerField(required=False, help_text="With a key: runs completed for the team.")
+    predictions_stale = serializers.BooleanField(
+        required=False, help_text="With a key: the team's newest batch has waited more than "
+        "ARGUS_PREDICTIONS_STALE_SECONDS without a prediction covering it.")
+
+
+def prediction_status(request: StatusRequest) -> dict:
+    try:
+        workers = live_workers()
+    except REDIS_DOWN_ERRORS:
+        return {"model_loaded": False, "workers": 0}
+    status = {"model_loaded": bool(workers), "workers": len(workers),
+              "model_version": workers[0]["model"] if workers else None}
+    if request.team is not None:
+        meta = cache.prediction_meta(request.team.id)
+        stats = request.once("team_stats", lambda: team_stats(request.team.id))
+        status["last_prediction"] = iso(meta["generated_at"]) if meta else None
+        status["predicted_tick"] = meta["tick"] if meta else None
+        status["prediction_runs"] = meta["runs"] if meta else 0
+        status["predictions_stale"] = predictions_stale(stats, meta)
+    return status
+
+
+def predictions_stale(stats, meta) -> bool:
+    """True when the team's newest batch has waited more than ARGUS_PREDICTIONS_STALE_SECONDS
+    without a prediction covering it (no worker running, or workers far behind)."""
+    if meta is not None and meta["tick"] >= stats.tick:
+        return False
+    return stats.updated_ms > 0 and time.time() - stats.updated_ms / 1000 > settings.ARGUS_PREDICTIONS_STALE_SECONDS
+
+
+PART = StatusPart(PredictionStatus, prediction_status)
