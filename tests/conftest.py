@@ -1,4 +1,7 @@
-"""Shared test fixtures: a private real redis-server, two teams with keys, HTTP helpers."""
+"""Shared test fixtures: a private real redis-server, two teams with keys, live stacks.
+
+Tiers: a test is `slow` when it starts gunicorn or Celery processes or trains a model (it uses
+one of SLOW_FIXTURES, or is marked itself); `bin/test --fast` runs the rest in under 30 s."""
 
 import pytest
 import redis
@@ -7,6 +10,14 @@ from argus_project.celery import app as celery_app
 from core.local_redis import free_port, start_redis_server
 from tests.factories import Tenant
 from tests.live import LiveStack
+
+SLOW_FIXTURES = {"live_stack", "stack", "tiny_model", "tiny_model_dir"}
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if SLOW_FIXTURES & set(item.fixturenames):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(scope="session")

@@ -1,12 +1,12 @@
 """POST /feed/data: the contract's responses, every validation rule, and how windows are kept."""
 import json
-import time
 
 import numpy as np
 import pytest
 
 from feeds.schema import METRICS
-from feeds.windows import read_windows, team_stats
+from feeds.records import validate_batch
+from feeds.windows import append_batch, read_windows, team_stats
 from tests.factories import make_batch, make_record
 
 SEED_GUIDE_CURL_BODY = (
@@ -291,15 +291,16 @@ def test_a_backfilled_day_is_stored_whole_in_order(client, team_a):
     assert slots == sorted(slots) and len(slots) == 288
 
 
-def test_a_server_silent_for_the_ttl_is_forgotten(client, team_a, settings, redis_client):
-    settings.ARGUS_SERVER_TTL = 1
-    post(client, team_a, [make_record("ppdb001")])
-    time.sleep(1.1)
+def test_a_server_silent_for_the_ttl_is_forgotten(team_a, settings, redis_client):
+    settings.ARGUS_SERVER_TTL = 60
+    team, start = team_a.team.id, 1_700_000_000_000  # the scripts' clock, in ms
+    append_batch(team, validate_batch([make_record("ppdb001")]), now_ms=start)
     # old data timestamps are fine: expiry is by arrival time, not data time
-    response = post(client, team_a, [make_record("ppdb002", timestamp="2020-01-01T00:00:00")]).json()
-    assert response["rolling_window_size"] == 1
-    assert set(read_windows(team_a.team.id).windows) == {"ppdb002"}
-    assert not redis_client.exists(f"argus:{{{team_a.team.id}}}:w:ppdb001")
+    late = validate_batch([make_record("ppdb002", timestamp="2020-01-01T00:00:00")])
+    assert append_batch(team, late, now_ms=start + 59_000).points == 2  # not silent long enough yet
+    assert append_batch(team, late, now_ms=start + 60_001).points == 1
+    assert set(read_windows(team, now_ms=start + 60_001).windows) == {"ppdb002"}
+    assert not redis_client.exists(f"argus:{{{team}}}:w:ppdb001")
 
 
 def test_points_are_stored_compactly(client, team_a, redis_client):

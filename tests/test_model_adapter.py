@@ -48,9 +48,6 @@ def test_forecasts_are_in_natural_units_with_the_documented_shape(tiny_model, fl
     assert out.dtype == np.float32
     assert out.shape == (len(values), tiny_model.horizon, len(tiny_model.targets),
                          len(tiny_model.quantiles))
-    assert tiny_model.targets == ("cpu_pct", "mem_used_pct", "cpu_iowait_pct", "swap_used_pct",
-                                  "load_average", "disk_usage_pct")
-    assert {0.1, 0.5, 0.9} <= set(tiny_model.quantiles)
     # Per-window normalisation: medians sit near each server's own recent level, not a fleet mean.
     disk = values[:, :, METRICS.index("disk_usage_pct")]
     median_disk = out[:, :, tiny_model.targets.index("disk_usage_pct"), 1]
@@ -76,11 +73,10 @@ def test_a_fleet_with_no_history_at_all_returns_only_nan(tiny_model, fleet_input
     assert out.shape == (2, HORIZON, 6, 3) and np.isnan(out).all()
 
 
-def test_servers_it_never_saw_get_forecasts_that_do_not_depend_on_their_name(
-        tiny_model, fleet_inputs):
+def test_every_profile_it_never_saw_is_forecast_as_the_one_unknown_profile(tiny_model, fleet_inputs):
     values, end_times, profiles = fleet_inputs
-    # The adapter takes no names at all; a renamed copy of a server is the same input.
-    # An unknown profile is accepted (encoded as unknown) and still gives a finite forecast.
+    # Any unknown profile is encoded as "unknown": a finite forecast, the same for every such name.
+    # (Server names are no input at all: tests/test_runner.py checks a renamed server.)
     out = tiny_model.predict(values[:2], end_times[:2], ["brand_new_profile", profiles[1]])
     assert np.isfinite(out).all()
     again = tiny_model.predict(values[:2], end_times[:2], ["another_unknown", profiles[1]])

@@ -28,6 +28,7 @@ def own_redis(tmp_path):
     stop()
 
 
+@pytest.mark.slow
 def test_an_outage_gives_503s_and_the_service_resumes_when_redis_returns(tmp_path, own_redis):
     from tests.live import LiveStack
 

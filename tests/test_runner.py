@@ -1,9 +1,18 @@
-"""Aligning a team's windows for the model: the grid, gap filling, staleness."""
-import numpy as np
+"""A prediction run: aligning a team's windows for the model (the grid, gap filling,
+staleness), then the whole run in process, from the windows in Redis to the prediction cache."""
+import json
+import time
 
+import numpy as np
+import pandas as pd
+from model_fixtures import tiny_fleet, tiny_model, tiny_model_dir  # noqa: F401
+
+from feeds.records import validate_batch
 from feeds.schema import METRICS
-from feeds.windows import RECORD, Snapshot
-from inference.runner import align, fill_short_gaps
+from feeds.windows import RECORD, Snapshot, append_batch
+from inference import cache
+from inference.runner import align, fill_short_gaps, run_team_predictions
+from tests.feeding import to_records
 
 
 def window(slots, value_of=lambda s: float(s % 100)):
@@ -45,3 +54,63 @@ def test_filling_leaves_a_window_with_one_point_alone():
     values[4] = 1.0
     assert fill_short_gaps(values, 3) is False
     assert np.isnan(values[:4]).all()
+
+
+# --- one run, in process: windows in Redis -> the model -> the prediction cache -------------------
+
+def store_last_hours(team_id, records, hours, rename=None):
+    """Stores the fleet's last `hours` of records in the team's windows, as a feeder would."""
+    recent = records[records["timestamp"] > records["timestamp"].max() - pd.Timedelta(hours=hours)]
+    if rename:
+        recent = recent.assign(server_name=recent["server_name"].replace(rename))
+    return append_batch(team_id, validate_batch(to_records(recent)))
+
+
+def test_a_run_caches_forecasts_for_every_server_with_enough_history(team_a, tiny_model, tiny_fleet):
+    records, _ = tiny_fleet
+    store_last_hours(team_a.team.id, records, hours=6)
+    newcomer = records[records["server_name"] == records["server_name"].iloc[0]].tail(5)
+    stats = append_batch(team_a.team.id, validate_batch(to_records(newcomer.assign(server_name="ppapi999"))))
+    summary = run_team_predictions(team_a.team.id, tiny_model)
+    assert summary["stored"] is True and summary["servers"] == records["server_name"].nunique()
+    document = json.loads(cache.predictions_json(team_a.team.id))
+    assert document["tick"] == stats.tick == json.loads(cache.alerts_json(team_a.team.id))["tick"]
+    assert set(document["predictions"]) == set(records["server_name"])
+    assert document["insufficient_history"] == {"ppapi999": 5}
+    assert document["model"]["version"] == tiny_model.version
+    assert cache.prediction_meta(team_a.team.id)["runs"] == 1
+
+
+def test_a_run_never_overwrites_a_newer_tick(team_a, tiny_model, tiny_fleet):
+    records, _ = tiny_fleet
+    store_last_hours(team_a.team.id, records, hours=6)  # tick 1
+    newer = {"tick": 99, "generated_at": time.time(), "model": {"version": "newer"}}
+    assert cache.store_predictions(team_a.team.id, newer, {"tick": 99, "count": 0, "alerts": []})
+    summary = run_team_predictions(team_a.team.id, tiny_model)  # a slow or redelivered run
+    assert summary["stored"] is False
+    assert json.loads(cache.predictions_json(team_a.team.id))["model"]["version"] == "newer"
+    assert cache.prediction_meta(team_a.team.id) | {"generated_at": None} == {
+        "tick": 99, "model": "newer", "runs": 2, "generated_at": None}
+
+
+def test_a_renamed_server_gets_the_same_forecast(team_a, tiny_model, tiny_fleet):
+    records, _ = tiny_fleet
+    name = sorted(records["server_name"].unique())[0]
+    twin = name[:-3] + "999"  # same prefix, so the same profile
+    store_last_hours(team_a.team.id, records[records["server_name"] == name], hours=6)
+    store_last_hours(team_a.team.id, records[records["server_name"] == name], hours=6, rename={name: twin})
+    run_team_predictions(team_a.team.id, tiny_model)
+    predictions = json.loads(cache.predictions_json(team_a.team.id))["predictions"]
+    forecasts = [predictions[server]["forecast"]["quantiles"] for server in (name, twin)]
+    # the same up to float noise of a row's place in the batch (values are rounded to 0.01)
+    np.testing.assert_allclose(*(np.array([[q[t][k] for k in sorted(q[t])] for t in sorted(q)])
+                                 for q in forecasts), rtol=0, atol=0.011)
+
+
+def test_a_run_reads_and_writes_only_its_own_team(team_a, team_b, tiny_model, tiny_fleet):
+    records, _ = tiny_fleet
+    store_last_hours(team_a.team.id, records, hours=6)
+    assert run_team_predictions(team_b.team.id, tiny_model) == {"tick": 0, "servers": 0, "stored": False}
+    assert cache.predictions_json(team_b.team.id) is None
+    run_team_predictions(team_a.team.id, tiny_model)
+    assert cache.predictions_json(team_b.team.id) is None

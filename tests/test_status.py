@@ -2,11 +2,11 @@
 from tests.factories import make_batch
 
 
-def test_without_a_key_it_shows_only_service_fields(client, team_a):
+def test_without_a_key_it_shows_only_service_fields(client, team_a, settings):
     client.post("/feed/data", {"records": make_batch(3)}, format="json", **team_a.headers)
     response = client.get("/status")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "version": "0.1.0", "redis_reachable": True,
+    assert response.json() == {"status": "ok", "version": settings.VERSION, "redis_reachable": True,
                                "model_loaded": False, "workers": 0, "model_version": None}
 
 

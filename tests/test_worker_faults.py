@@ -7,8 +7,8 @@ import pytest
 import redis
 import requests
 
-from core.local_redis import free_port, start_redis_server
 from core import keys
+from core.local_redis import free_port, start_redis_server
 from inference.simulator import simulate_fleet
 from tests.feeding import feed_frame, wait_for_predictions
 from tests.live import LiveStack
