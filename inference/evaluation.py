@@ -1,15 +1,18 @@
-"""Rolling-origin evaluation of a Forecaster against simple baselines (numpy only).
+"""Rolling-origin evaluation of a Forecaster against the baselines users would pick instead.
 
-Protocol (issue 3): after the first 24 h of a series, an origin every 24 h; at each origin the
-model sees at most the last day (288 slots) and forecasts 96. Per series and target, MAE of the model's
-P50 over all origins is compared with the MAE of
-- seasonal naive (the value one day, 288 slots, earlier),
-- persistence (the last observed value),
-- linear trend (least squares over the last 2 h, 24 slots, extrapolated).
-relative_mase is the geometric mean over series of model MAE / seasonal-naive MAE (likewise against
-the other baselines). wql is the weighted quantile loss (mean over P10/P50/P90 of
+Protocol: after the first 24 h of a series, an origin every 24 h; at each origin the model sees
+at most its window (the last day) and forecasts 96 steps. Per series and target, MAE of the
+model's P50 over all origins is compared with the MAE of each baseline (inference/baselines.py):
+seasonal naive (the value a day earlier), level-adjusted seasonal naive, persistence, linear
+trend over the last 2 h, and AutoETS when asked (slow: seconds per origin). A baseline without a
+value at a step (seasonal naive in the first day) falls back to persistence there.
+
+relative_mase is the geometric mean over series of model MAE / seasonal-naive MAE; likewise
+against the other baselines, and each baseline against seasonal naive. worst_vs_seasonal_naive
+is the largest single series' ratio. wql is the weighted quantile loss (mean over P10/P50/P90 of
 2 * sum(pinball) / sum(|y|)) averaged over series; coverage_80 the share of actuals inside
-[P10, P90], pooled over all forecast points.
+[P10, P90], pooled over all forecast points. Each series is put in a class by its own history
+(series_class) and the summary is repeated per class.
 """
 from __future__ import annotations
 
@@ -17,39 +20,47 @@ import math
 
 import numpy as np
 
-from feeds.schema import SLOT_SECONDS, SLOTS_PER_DAY
+from feeds.schema import SLOT_SECONDS
 
+from . import baselines
+from .baselines import SEASON
 from .model.features import TARGETS, target_array
 
-SEASON = SLOTS_PER_DAY
-LINEAR_WINDOW = 24
 EPS = 1e-9
+CLASSES = ("flat", "trending", "smooth daily", "noisy daily", "irregular")
 
 
 def origins(T: int, horizon: int, first: int = SEASON, every: int = SEASON) -> list[int]:
     return list(range(first, T - horizon + 1, every))
 
 
-def _last_finite(y: np.ndarray) -> float:
-    ok = np.flatnonzero(np.isfinite(y))
-    return float(y[ok[-1]]) if len(ok) else np.nan
+def series_class(y: np.ndarray) -> str:
+    """flat (moves less than a point), trending (a line explains half its variance), daily (a
+    day-ago correlation of 0.5 or more; smooth when neighbours correlate 0.8 or more, else
+    noisy) or irregular."""
+    y = y[np.isfinite(y)].astype(np.float64)
+    if len(y) < 2 * SEASON or y.std() < 1.0:
+        return "flat"
+    x = np.arange(len(y))
+    r_line = np.corrcoef(x, y)[0, 1]
+    if r_line ** 2 >= 0.5:
+        return "trending"
+
+    def lag_corr(k):
+        return float(np.corrcoef(y[:-k], y[k:])[0, 1])
+
+    if lag_corr(SEASON) >= 0.5:
+        return "smooth daily" if lag_corr(1) >= 0.8 else "noisy daily"
+    return "irregular"
 
 
-def _linear(y: np.ndarray, horizon: int) -> np.ndarray:
-    x = np.arange(len(y), dtype=np.float64)
-    ok = np.isfinite(y)
-    if ok.sum() < 2:
-        return np.full(horizon, _last_finite(y))
-    slope, intercept = np.polyfit(x[ok], y[ok], 1)
-    return intercept + slope * (len(y) - 1 + np.arange(1, horizon + 1))
-
-
-def evaluate(forecaster, series: list[dict], chunk_size: int = 128) -> dict:
+def evaluate(forecaster, series: list[dict], chunk_size: int = 128, autoets: bool = False) -> dict:
     """series: dicts with name, profile, end_time, values [T, 14] and optionally eval_targets
     (the targets that are real for this series; default all six)."""
     H = forecaster.horizon
     qs = list(forecaster.quantiles)
     lo, mid, hi = qs.index(0.1), qs.index(0.5), qs.index(0.9)
+    methods = dict(baselines.CHEAP, **({"autoets": baselines.autoets} if autoets else {}))
     windows, ends, profiles, jobs = [], [], [], []
     for si, s in enumerate(series):
         values = np.asarray(s["values"], dtype=np.float32)
@@ -66,34 +77,31 @@ def evaluate(forecaster, series: list[dict], chunk_size: int = 128) -> dict:
     if not jobs:
         raise ValueError("no series is long enough for one origin (24 h + 8 h)")
     preds = forecaster.predict(np.stack(windows), np.array(ends), profiles, chunk_size=chunk_size)
+    targets = [target_array(np.asarray(s["values"], dtype=np.float32)) for s in series]
 
     per_pair = {}
     origins_used = 0
     for (si, t0), pred in zip(jobs, preds):
-        s = series[si]
         if not np.isfinite(pred).all():
             continue  # insufficient history at this origin: skipped for every method
         origins_used += 1
-        y_all = target_array(np.asarray(s["values"], dtype=np.float32))
         for ti, target in enumerate(forecaster.targets):
-            if target not in s.get("eval_targets", TARGETS):
+            if target not in series[si].get("eval_targets", TARGETS):
                 continue
-            y = y_all[t0:t0 + H, ti]
+            y = targets[si][t0:t0 + H, ti]
             ok = np.isfinite(y)
             if not ok.any():
                 continue
-            hist = y_all[:t0, ti]
-            snaive = y_all[t0 - SEASON:t0 - SEASON + H, ti]
-            persist = np.full(H, _last_finite(hist))
-            linear = _linear(hist[-LINEAR_WINDOW:], H)
+            hist = targets[si][:t0, ti]
             acc = per_pair.setdefault((si, target), {
-                "abs": {"model": 0.0, "seasonal_naive": 0.0, "persistence": 0.0, "linear": 0.0},
+                "abs": dict.fromkeys(["model", *methods], 0.0),
                 "n": 0, "pinball": np.zeros(len(qs)), "abs_y": 0.0, "inside": 0,
             })
             q = pred[:, ti, :]
-            for key, f in (("model", q[:, mid]), ("seasonal_naive", snaive),
-                           ("persistence", persist), ("linear", linear)):
-                f = np.where(np.isfinite(f), f, persist)  # a baseline with a gap falls back
+            fallback = baselines.persistence(hist, H)
+            forecasts = {"model": q[:, mid], **{k: f(hist, H) for k, f in methods.items()}}
+            for key, f in forecasts.items():
+                f = np.where(np.isfinite(f), f, fallback)
                 acc["abs"][key] += float(np.abs(f - y)[ok].sum())
             acc["n"] += int(ok.sum())
             diff = y[ok, None] - q[ok]
@@ -106,6 +114,7 @@ def evaluate(forecaster, series: list[dict], chunk_size: int = 128) -> dict:
     for (si, target), acc in per_pair.items():
         mae = {k: v / acc["n"] for k, v in acc["abs"].items()}
         row = {"series": series[si]["name"], "target": target, "points": acc["n"],
+               "class": series_class(targets[si][:, TARGETS.index(target)]),
                **{f"mae_{k}": v for k, v in mae.items()},
                "wql": float(np.mean(2 * acc["pinball"] / max(acc["abs_y"], EPS))),
                "coverage_80": acc["inside"] / acc["n"], "inside": acc["inside"]}
@@ -113,32 +122,30 @@ def evaluate(forecaster, series: list[dict], chunk_size: int = 128) -> dict:
         row["scored"] = all(mae[k] > EPS for k in ("seasonal_naive", "persistence", "linear"))
         rows.append(row)
     scored = [r for r in rows if r["scored"]]
+    result = {**summarise(scored, methods), "n_unscored_flat_series": len(rows) - len(scored),
+              "n_origins": origins_used}
+    by_target = {t: summarise([r for r in scored if r["target"] == t], methods)
+                 for t in TARGETS if any(r["target"] == t for r in scored)}
+    by_class = {c: summarise([r for r in scored if r["class"] == c], methods)
+                for c in CLASSES if any(r["class"] == c for r in scored)}
+    return {"summary": result, "by_target": by_target, "by_class": by_class, "rows": rows}
 
-    def gmean(key_model, key_base, subset):
-        vals = [max(r[key_model], EPS) / r[key_base] for r in subset]
-        return float(math.exp(np.mean(np.log(vals)))) if vals else float("nan")
 
-    result = {
-        "relative_mase": gmean("mae_model", "mae_seasonal_naive", scored),
-        "relative_mase_vs_persistence": gmean("mae_model", "mae_persistence", scored),
-        "relative_mase_vs_linear": gmean("mae_model", "mae_linear", scored),
-        "persistence_vs_seasonal_naive": gmean("mae_persistence", "mae_seasonal_naive", scored),
-        "linear_vs_seasonal_naive": gmean("mae_linear", "mae_seasonal_naive", scored),
-        "wql": float(np.mean([r["wql"] for r in scored])) if scored else float("nan"),
-        "coverage_80": (sum(r["inside"] for r in scored) / max(1, sum(r["points"] for r in scored))),
-        "n_series": len(scored),
-        "n_unscored_flat_series": len(rows) - len(scored),
-        "n_origins": origins_used,
+def gmean_ratio(rows, top: str, bottom: str) -> float:
+    vals = [max(r[f"mae_{top}"], EPS) / max(r[f"mae_{bottom}"], EPS) for r in rows]
+    return float(math.exp(np.mean(np.log(vals)))) if vals else float("nan")
+
+
+def summarise(rows: list, methods) -> dict:
+    """The figures of a set of scored rows (see the module docstring)."""
+    others = [m for m in methods if m != "seasonal_naive"]
+    return {
+        "relative_mase": gmean_ratio(rows, "model", "seasonal_naive"),
+        **{f"relative_mase_vs_{m}": gmean_ratio(rows, "model", m) for m in others},
+        **{f"{m}_vs_seasonal_naive": gmean_ratio(rows, m, "seasonal_naive") for m in others},
+        "worst_vs_seasonal_naive": max((r["mae_model"] / max(r["mae_seasonal_naive"], EPS) for r in rows),
+                                       default=float("nan")),
+        "wql": float(np.mean([r["wql"] for r in rows])) if rows else float("nan"),
+        "coverage_80": sum(r["inside"] for r in rows) / max(1, sum(r["points"] for r in rows)),
+        "n_series": len(rows),
     }
-    by_target = {}
-    for t in TARGETS:
-        sub = [r for r in scored if r["target"] == t]
-        if sub:
-            by_target[t] = {
-                "n_series": len(sub),
-                "relative_mase": gmean("mae_model", "mae_seasonal_naive", sub),
-                "vs_persistence": gmean("mae_model", "mae_persistence", sub),
-                "vs_linear": gmean("mae_model", "mae_linear", sub),
-                "coverage_80": float(np.mean([r["coverage_80"] for r in sub])),
-            }
-    return {"summary": result, "by_target": by_target, "rows": rows}

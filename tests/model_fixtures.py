@@ -34,7 +34,7 @@ def tiny_model_dir(tmp_path_factory, tiny_fleet):
     from inference.series_io import records_to_series
 
     records, _ = tiny_fleet
-    series = [Series(**s) for s in records_to_series(records)]
+    series = [Series.of(s) for s in records_to_series(records)]
     cfg = TrainConfig(epochs=1, batches_per_epoch=4, batch_size=16, val_steps=288, val_stride=48,
                       hidden_size=8, hidden_continuous_size=4, attention_head_size=1,
                       progress=False, seed=0)

@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 from model_fixtures import NAB_DIR, REPO, tiny_fleet, tiny_model, tiny_model_dir  # noqa: F401
 
-from inference.evaluation import _linear, evaluate, origins
+from inference import baselines
+from inference.evaluation import evaluate, origins, series_class
 from inference.series_io import read_series_file
 
 REQUIRED_KEYS = {"relative_mase", "relative_mase_vs_persistence", "relative_mase_vs_linear",
@@ -22,7 +23,7 @@ def test_origins_start_after_a_day_and_come_every_day_while_eight_hours_remain()
 
 def test_the_linear_baseline_extrapolates_a_least_squares_line():
     y = 3.0 + 0.5 * np.arange(24)
-    np.testing.assert_allclose(_linear(y, 4), 3.0 + 0.5 * np.arange(24, 28))
+    np.testing.assert_allclose(baselines.linear(y, 4), 3.0 + 0.5 * np.arange(24, 28))
 
 
 def test_a_nab_file_becomes_one_server_whose_total_cpu_is_the_value():

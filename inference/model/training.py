@@ -11,7 +11,7 @@ import functools
 import math
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 import pandas as pd
@@ -40,6 +40,11 @@ class Series:
         self.values = np.asarray(self.values, dtype=np.float32)
         if self.values.ndim != 2 or self.values.shape[1] != len(METRICS):
             raise ValueError(f"{self.name}: values must be [T, {len(METRICS)}]")
+
+    @classmethod
+    def of(cls, record: dict) -> "Series":
+        """From a series_io dict (which may carry more keys, e.g. its host group)."""
+        return cls(**{f.name: record[f.name] for f in fields(cls) if f.name in record})
 
 
 def dataset(frame: pd.DataFrame, randomize: bool):

@@ -1,9 +1,12 @@
-"""Rolling-origin evaluation of a model against seasonal naive, persistence and linear trend."""
+"""Rolling-origin evaluation of a model against the baselines users would pick instead."""
 import json
 import math
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+
+SHORT = {"model": "model", "seasonal_naive": "snaive", "level_adjusted_seasonal_naive": "ladj-sn",
+         "persistence": "persist", "linear": "linear", "autoets": "autoets"}
 
 
 def _num(v):
@@ -14,16 +17,22 @@ def _num(v):
 
 
 class Command(BaseCommand):
-    help = ("Evaluate a model on NAB (timestamp,value) or feed-schema CSVs, or on a freshly "
-            "simulated fleet (--simulated). The last output line is one JSON object.")
+    help = ("Evaluate a model on NAB (timestamp,value), wide real-host (series_id) or feed-schema "
+            "CSVs, or on a freshly simulated fleet (--simulated), against seasonal naive, "
+            "level-adjusted seasonal naive, persistence, linear trend and (--autoets) AutoETS. "
+            "The last output line is one JSON object.")
 
     def add_arguments(self, parser):
         parser.add_argument("--series", nargs="*", default=[], metavar="FILE")
+        parser.add_argument("--fold", choices=("all", "train", "eval"), default="all",
+                            help="only the hosts of this fold of the host split (series_io.host_fold)")
         parser.add_argument("--simulated", action="store_true",
                             help="evaluate on a simulated fleet with a seed unseen in training")
         parser.add_argument("--servers", type=int, default=30)
         parser.add_argument("--days", type=float, default=8)
         parser.add_argument("--seed", type=int, default=9001)
+        parser.add_argument("--autoets", action="store_true",
+                            help="also AutoETS (statsforecast; seconds per origin)")
         parser.add_argument("--model", default=None, help="model directory (default: ARGUS_MODEL_DIR)")
         parser.add_argument("--device", default=None)
         parser.add_argument("--chunk-size", type=int, default=128)
@@ -35,7 +44,7 @@ class Command(BaseCommand):
         from inference.evaluation import evaluate
         from inference.model.spec import ModelLoadError
         from inference.model.storage import load_forecaster
-        from inference.series_io import read_series_file, records_to_series
+        from inference.series_io import host_fold, read_series_file, records_to_series
         from inference.simulator import simulate_fleet
 
         if o["threads"]:
@@ -49,10 +58,8 @@ class Command(BaseCommand):
         series = []
         for path in o["series"]:
             try:
-                for s in read_series_file(path):
-                    if s["source"].startswith("nab:"):
-                        s["eval_targets"] = ("cpu_pct",)  # the only real metric in a NAB file
-                    series.append(s)
+                series += [s for s in read_series_file(path)
+                           if o["fold"] == "all" or host_fold(s["group"]) == o["fold"]]
             except (OSError, ValueError) as e:
                 raise CommandError(str(e))
         if o["simulated"]:
@@ -61,15 +68,22 @@ class Command(BaseCommand):
                 raise CommandError(f"seed {o['seed']} was used to train this model; pick another")
             records, _ = simulate_fleet(o["servers"], o["days"], o["seed"])
             series += records_to_series(records, source=f"simulated:seed{o['seed']}")
-        res = evaluate(fc, series, chunk_size=o["chunk_size"])
+        res = evaluate(fc, series, chunk_size=o["chunk_size"], autoets=o["autoets"])
+        self.report(fc, series, res)
+
+    def report(self, fc, series, res):
         w = self.stdout.write
-        w(f"model {fc.version} on {len(series)} series ({res['summary']['n_origins']} origins)")
-        w(f"{'series':<34}{'target':<16}{'model':>9}{'snaive':>9}{'persist':>9}{'linear':>9}"
-          f"{'cov80':>7}")
+        methods = [k[len("mae_"):] for k in res["rows"][0] if k.startswith("mae_")] if res["rows"] else []
+        w(f"model {fc.version} on {len(series)} series ({res['summary']['n_origins']} origins); "
+          "MAE per series, and the model's MAE relative to seasonal naive")
+        w(f"{'series':<30}{'target':<15}{'class':<13}" + "".join(f"{SHORT[m]:>9}" for m in methods)
+          + f"{'vs sn':>7}{'cov80':>7}")
         for r in res["rows"]:
-            w(f"{r['series'][:33]:<34}{r['target']:<16}{r['mae_model']:>9.3f}"
-              f"{r['mae_seasonal_naive']:>9.3f}{r['mae_persistence']:>9.3f}{r['mae_linear']:>9.3f}"
-              f"{r['coverage_80']:>7.2f}" + ("" if r["scored"] else "  (flat, not scored)"))
-        for t, b in res["by_target"].items():
-            w(f"{t}: " + json.dumps({k: _num(v) for k, v in b.items()}))
+            ratio = r["mae_model"] / r["mae_seasonal_naive"] if r["mae_seasonal_naive"] else float("nan")
+            w(f"{r['series'][:29]:<30}{r['target']:<15}{r['class']:<13}"
+              + "".join(f"{r['mae_' + m]:>9.3f}" for m in methods)
+              + f"{ratio:>7.2f}{r['coverage_80']:>7.2f}" + ("" if r["scored"] else "  (flat, not scored)"))
+        for group in ("by_target", "by_class"):
+            for name, b in res[group].items():
+                w(f"{name}: " + json.dumps({k: _num(v) for k, v in b.items()}))
         w(json.dumps({k: _num(v) for k, v in res["summary"].items()}))

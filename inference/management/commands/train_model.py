@@ -62,7 +62,7 @@ class Command(BaseCommand):
         if o["servers"] > 0:
             records, incidents = simulate_fleet(o["servers"], o["days"], o["seed"],
                                                 incident_rate=o["incident_rate"])
-            series += [Series(**s) for s in records_to_series(records, source="simulated")]
+            series += [Series.of(s) for s in records_to_series(records, source="simulated")]
             self.stdout.write(f"simulated {o['servers']} servers x {o['days']} days "
                               f"(seed {o['seed']}, {len(incidents)} incidents)")
         extras = []
@@ -70,7 +70,7 @@ class Command(BaseCommand):
             try:
                 for s in read_series_file(path):
                     for k in range(o["extra_copies"]):
-                        extras.append(Series(**{**s, "name": f"{s['name']}#{k}"}))
+                        extras.append(Series.of({**s, "name": f"{s['name']}#{k}"}))
             except (OSError, ValueError) as e:
                 raise CommandError(str(e))
         series += extras
