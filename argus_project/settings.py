@@ -126,9 +126,10 @@ ARGUS_RATE_ADMIN = env_str("ARGUS_RATE_ADMIN", "10/min")
 # Request limits for POST /feed/data.
 ARGUS_MAX_RECORDS = env_int("ARGUS_MAX_RECORDS", 10_000)
 ARGUS_MAX_BODY_BYTES = env_int("ARGUS_MAX_BODY_BYTES", 16 * 1024 * 1024)
-# Rolling windows: 5-minute slots kept per server (288 = 24 h), points needed before warm-up
-# completes, and how long (wall-clock seconds) a silent server is kept.
-ARGUS_WINDOW_SLOTS = env_int("ARGUS_WINDOW_SLOTS", 288)
+# Rolling windows: 5-minute slots kept per server (600 = 50 h: the forecast blends in each
+# server's yesterday and checks it against the last day, inference/seasonal.py), points needed
+# before warm-up completes, and how long (wall-clock seconds) a silent server is kept.
+ARGUS_WINDOW_SLOTS = env_int("ARGUS_WINDOW_SLOTS", 600)
 ARGUS_WARMUP_RECORDS = env_int("ARGUS_WARMUP_RECORDS", 100)
 ARGUS_SERVER_TTL = env_int("ARGUS_SERVER_TTL", 7 * 24 * 3600)
 # Timestamps further than this many seconds ahead of the server clock are rejected.

@@ -5,8 +5,9 @@ extrapolation (least squares over the last 2 hours), scored by the same rules.
   .venv/bin/python bench/incidents.py [--servers 45] [--days 7] [--seed 4242] [--every 6]
 
 Replays a held-out simulated fleet (a seed not used in training) through the same code the
-workers run: every `--every` slots (default 30 minutes) each server's last 24 hours go through
-the model, the trend rules and inference.scoring. An alert is a (server, metric) at warning or
+workers run: every `--every` slots (default 30 minutes) each server's window (ARGUS_WINDOW_SLOTS)
+goes through the model and the blend with its own history (inference.seasonal, its state kept
+from replay to replay), the trend rules and inference.scoring. An alert is a (server, metric) at warning or
 worse. A breach is the incident's metric reaching Argus's threshold for the server's profile.
   recall     incidents whose metric was alerted on the incident's server between its onset
              and 30 minutes before its breach (all kinds, connection leaks included: their
@@ -36,10 +37,12 @@ django.setup()
 from django.conf import settings  # noqa: E402
 
 from feeds.schema import CLOSE_WAIT_METRICS, METRICS, SLOT_SECONDS, profile_of  # noqa: E402
+from inference import seasonal  # noqa: E402
 from inference.model.features import TARGETS, target_array  # noqa: E402
 from inference.model.spec import HORIZON, MAX_ENCODER  # noqa: E402
 from inference.model.storage import load_forecaster  # noqa: E402
 from inference.scoring import score_server, threshold  # noqa: E402
+from inference.seasonal import SeasonalState  # noqa: E402
 from inference.series_io import records_to_series  # noqa: E402
 from inference.simulator import incident_metric, simulate_fleet  # noqa: E402
 from inference.trend import connection_lines, fitted_lines, raise_for_trends  # noqa: E402
@@ -161,13 +164,19 @@ def main():
     actual = {m: observed_metric(values, m) for m in TARGETS + CLOSE_WAIT_METRICS}
     model_log, trend_log = {}, {}
     started = time.perf_counter()
+    stored = max(settings.ARGUS_WINDOW_SLOTS, WINDOW)  # what the workers read per server
+    states = [SeasonalState.new() for _ in names]  # kept across replays, as the workers keep them
     for t in range(WINDOW - 1, values.shape[1] - 1, args.every):
-        window = values[:, t - WINDOW + 1:t + 1]
+        window = values[:, max(0, t - stored + 1):t + 1]
+        window = np.concatenate([np.full((len(names), stored - window.shape[1], len(METRICS)), np.nan,
+                                         np.float32), window], axis=1)
+        day = window[:, -WINDOW:]  # the trend rules and the baseline read the last day
         current = target_array(window[:, -1])
-        ends = np.full(len(names), end0 + t * SLOT_SECONDS, dtype=np.int64)
-        forecasts = raise_for_trends(forecaster.predict(window, ends, profiles), target_array(window))
-        model_log[t] = alerts_at(names, current, forecasts, connection_lines(window, HORIZON))
-        trend_log[t] = alerts_at(names, current, *baseline(window))
+        end_slots = np.full(len(names), end0 // SLOT_SECONDS + t, dtype=np.int64)
+        forecasts = raise_for_trends(seasonal.forecast(forecaster, window, end_slots, profiles, states),
+                                     target_array(day))
+        model_log[t] = alerts_at(names, current, forecasts, connection_lines(day, HORIZON))
+        trend_log[t] = alerts_at(names, current, *baseline(day))
     elapsed = time.perf_counter() - started
 
     kinds = incidents.groupby("kind").size().to_dict()
@@ -175,7 +184,7 @@ def main():
           f"replayed every {args.every * 5} minutes ({len(model_log)} times, {elapsed:.0f} s); model {forecaster.version}\n")
     print(f"{'method':<28} {'recall':>7} {'precision':>10} {'median lead min':>16} {'alert episodes':>15}"
           "   detected by kind")
-    logs = [("Argus (TFT, trends, scoring)", model_log), ("linear trend, last 2 h", trend_log)]
+    logs = [("Argus (served forecast)", model_log), ("linear trend, last 2 h", trend_log)]
     logs += [(f"  same, crossing within {h} h", within(trend_log, h)) for h in BASELINE_HORIZONS]
     for label, log in logs:
         r = evaluate(log, incidents, times, actual, {n: i for i, n in enumerate(names)})

@@ -36,16 +36,17 @@ def model_dir(arg):
     return settings.ARGUS_MODEL_DIR
 
 
-def make_inputs(n: int, seed: int = 5):
+def make_inputs(n: int, seed: int = 5, slots: int | None = None):
     import numpy as np
 
     from feeds.schema import SLOTS_PER_DAY
     from inference.series_io import records_to_series
     from inference.simulator import simulate_fleet
 
-    records, _ = simulate_fleet(45, days=2, seed=seed)
+    slots = slots or SLOTS_PER_DAY
+    records, _ = simulate_fleet(45, days=slots / SLOTS_PER_DAY + 1, seed=seed)
     series = records_to_series(records)
-    base = np.stack([s["values"][-SLOTS_PER_DAY:] for s in series])
+    base = np.stack([s["values"][-slots:] for s in series])
     reps = -(-n // len(base))
     rng = np.random.default_rng(seed)
     values = np.tile(base, (reps, 1, 1))[:n]
@@ -82,13 +83,15 @@ def run_case(args) -> dict:
                 torch.cuda.synchronize()
             times.append(time.perf_counter() - t)
         seconds = float(np.median(times))
+    elif args.case == "served":
+        seconds, out, first_run = served_seconds(fc, args)
     else:
         predict_with_library(fc, values[:64], end_times[:64], profiles[:64])
         t = time.perf_counter()
         out = predict_with_library(fc, values, end_times, profiles, batch_size=args.chunk_size)
         seconds = time.perf_counter() - t
     result = {
-        "method": "fast path" if args.case == "fast" else "pytorch-forecasting predict()",
+        "method": METHODS[args.case],
         "servers": args.n, "seconds": round(seconds, 3),
         "ms_per_server": round(1000 * seconds / args.n, 3),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
@@ -96,10 +99,41 @@ def run_case(args) -> dict:
         "load_seconds": round(load_s, 2), "device": fc.device, "threads": torch.get_num_threads(),
         "chunk_size": args.chunk_size, "finite": bool(np.isfinite(out).all()),
     }
+    if args.case == "served":
+        result["first_run_seconds"] = round(first_run, 3)
     if fc.device.startswith("cuda"):
         result["gpu"] = torch.cuda.get_device_name()
         result["gpu_peak_mb"] = round(torch.cuda.max_memory_allocated() / 2**20)
     return result
+
+
+METHODS = {"fast": "fast path", "library": "pytorch-forecasting predict()",
+           "served": "served (blend), steady run"}
+
+
+def served_seconds(fc, args):
+    """What a worker's run computes (inference.seasonal over ARGUS_WINDOW_SLOTS windows, the
+    model's backtests for the twelfth of the servers whose weights are due), after a first run
+    that refreshed every server (its time is reported as first_run_seconds)."""
+    import numpy as np
+
+    from inference import seasonal
+    from inference.seasonal import SeasonalState
+
+    values, end_times, profiles = make_inputs(args.n, slots=seasonal.WINDOW_SLOTS)
+    end_slots = end_times // 300
+    states = [SeasonalState.new() for _ in range(args.n)]
+    t = time.perf_counter()
+    seasonal.forecast(fc, values, end_slots, profiles, states, chunk_size=args.chunk_size)
+    first = time.perf_counter() - t
+    for k, state in enumerate(states):  # stagger the refreshes as a running team's are
+        state.skill_slot -= k % seasonal.REFRESH_SLOTS
+    times = []
+    for step in range(1, args.repeat + 1):
+        t = time.perf_counter()
+        out = seasonal.forecast(fc, values, end_slots + step, profiles, states, chunk_size=args.chunk_size)
+        times.append(time.perf_counter() - t)
+    return float(np.median(times)), out, first
 
 
 def main():
@@ -113,7 +147,7 @@ def main():
     p.add_argument("--library-max", type=int, default=10000,
                    help="largest fleet to also run through pytorch-forecasting's predict()")
     p.add_argument("--json", default=None, help="also write the results to this file")
-    p.add_argument("--case", choices=["fast", "library"], help=argparse.SUPPRESS)
+    p.add_argument("--case", choices=list(METHODS), help=argparse.SUPPRESS)
     p.add_argument("--n", type=int, help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.device == "auto":
@@ -123,7 +157,7 @@ def main():
         return
     results = []
     for n in [int(s) for s in args.sizes.split(",")]:
-        for case in ("fast", "library"):
+        for case in ("fast", "served", "library"):
             if case == "library" and n > args.library_max:
                 continue
             cmd = [sys.executable, __file__, "--case", case, "--n", str(n),
@@ -139,6 +173,7 @@ def main():
             r = json.loads(proc.stdout.strip().splitlines()[-1])
             results.append(r)
             gpu = f" gpu_peak={r['gpu_peak_mb']} MB" if "gpu_peak_mb" in r else ""
+            gpu += f" (first run, every server backtested: {r['first_run_seconds']} s)" if "first_run_seconds" in r else ""
             print(f"{r['method']:<31} {n:>6} servers {r['seconds']:>8.3f} s "
                   f"({r['ms_per_server']:.2f} ms/server) peak RSS {r['peak_rss_mb']:>6} MB "
                   f"[{r['device']}, {r['threads']} threads]{gpu}", flush=True)

@@ -11,6 +11,7 @@ Redis Cluster shard and every multi-key script of a team stays on that shard:
   run:queued     set while a prediction run is queued; run:lock the running task's id
                  (inference.dispatch)
   predictions, alerts, predictions:meta   the cached documents (inference.cache)
+  seasonal:<server>   a server's daily profile and blend weights (inference.seasonal_state)
 
 Service-wide keys (not per team): the worker heartbeats (inference.worker).
 """
@@ -36,6 +37,9 @@ class TeamKeys:
 
     def window(self, server_name: str) -> str:
         return self.window_prefix + server_name
+
+    def seasonal(self, server_name: str) -> str:
+        return self.prefix + "seasonal:" + server_name
 
     def rate(self, scope: str, key_prefix: str) -> list:
         """[log, sequence] of one API key's rate limit in one scope."""

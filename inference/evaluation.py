@@ -22,7 +22,7 @@ import numpy as np
 
 from feeds.schema import SLOT_SECONDS
 
-from . import baselines
+from . import baselines, seasonal
 from .baselines import SEASON
 from .model.features import TARGETS, target_array
 
@@ -54,34 +54,25 @@ def series_class(y: np.ndarray) -> str:
     return "irregular"
 
 
-def evaluate(forecaster, series: list[dict], chunk_size: int = 128, autoets: bool = False) -> dict:
+def evaluate(forecaster, series: list[dict], chunk_size: int = 128, autoets: bool = False,
+             origin_days: int = 1) -> dict:
     """series: dicts with name, profile, end_time, values [T, 14] and optionally eval_targets
-    (the targets that are real for this series; default all six)."""
+    (the targets that are real for this series; default all six). origin_days > 1 keeps every
+    such day's origin only (a sample, for the slow AutoETS)."""
     H = forecaster.horizon
     qs = list(forecaster.quantiles)
     lo, mid, hi = qs.index(0.1), qs.index(0.5), qs.index(0.9)
     methods = dict(baselines.CHEAP, **({"autoets": baselines.autoets} if autoets else {}))
-    windows, ends, profiles, jobs = [], [], [], []
-    for si, s in enumerate(series):
-        values = np.asarray(s["values"], dtype=np.float32)
-        T = len(values)
-        for t0 in origins(T, H):
-            w = values[max(0, t0 - forecaster.max_encoder):t0]
-            if len(w) < forecaster.max_encoder:
-                pad = np.full((forecaster.max_encoder - len(w), values.shape[1]), np.nan, np.float32)
-                w = np.concatenate([pad, w])
-            windows.append(w)
-            ends.append(int(s["end_time"]) - SLOT_SECONDS * (T - t0))
-            profiles.append(s["profile"])
-            jobs.append((si, t0))
+    jobs = [(si, t0) for si, s in enumerate(series)
+            for t0 in origins(len(s["values"]), H, every=SEASON * origin_days)]
     if not jobs:
         raise ValueError("no series is long enough for one origin (24 h + 8 h)")
-    preds = forecaster.predict(np.stack(windows), np.array(ends), profiles, chunk_size=chunk_size)
+    served, model = served_forecasts(forecaster, series, jobs, chunk_size)
     targets = [target_array(np.asarray(s["values"], dtype=np.float32)) for s in series]
 
     per_pair = {}
     origins_used = 0
-    for (si, t0), pred in zip(jobs, preds):
+    for (si, t0), pred, raw in zip(jobs, served, model):
         if not np.isfinite(pred).all():
             continue  # insufficient history at this origin: skipped for every method
         origins_used += 1
@@ -94,12 +85,12 @@ def evaluate(forecaster, series: list[dict], chunk_size: int = 128, autoets: boo
                 continue
             hist = targets[si][:t0, ti]
             acc = per_pair.setdefault((si, target), {
-                "abs": dict.fromkeys(["model", *methods], 0.0),
+                "abs": dict.fromkeys(["model", "tft", *methods], 0.0),
                 "n": 0, "pinball": np.zeros(len(qs)), "abs_y": 0.0, "inside": 0,
             })
             q = pred[:, ti, :]
             fallback = baselines.persistence(hist, H)
-            forecasts = {"model": q[:, mid], **{k: f(hist, H) for k, f in methods.items()}}
+            forecasts = {"model": q[:, mid], "tft": raw[:, ti, mid], **{k: f(hist, H) for k, f in methods.items()}}
             for key, f in forecasts.items():
                 f = np.where(np.isfinite(f), f, fallback)
                 acc["abs"][key] += float(np.abs(f - y)[ok].sum())
@@ -131,6 +122,31 @@ def evaluate(forecaster, series: list[dict], chunk_size: int = 128, autoets: boo
     return {"summary": result, "by_target": by_target, "by_class": by_class, "rows": rows}
 
 
+def served_forecasts(forecaster, series, jobs, chunk_size):
+    """(what Argus serves, the model's own forecast) [jobs, H, targets, quantiles] for each
+    (series, origin): the served one through inference.seasonal with the state a server that has
+    been running since the series began would have (its profile of every day before the window)."""
+    W = max(seasonal.WINDOW_SLOTS, forecaster.max_encoder)
+    windows, ends, profiles, states = [], [], [], []
+    for si, t0 in jobs:
+        s = series[si]
+        values = np.asarray(s["values"], dtype=np.float32)
+        window = values[max(0, t0 - W):t0]
+        windows.append(np.concatenate([np.full((W - len(window), values.shape[1]), np.nan, np.float32), window]))
+        end_slot = (int(s["end_time"]) - SLOT_SECONDS * (len(values) - t0)) // SLOT_SECONDS
+        ends.append(end_slot)
+        profiles.append(s["profile"])
+        state = seasonal.SeasonalState.new()
+        if t0 > W:
+            before = target_array(values[:t0 - W])[:, seasonal.CYCLIC_INDEX]
+            state.profile = seasonal.fold_profile(state.profile, before, end_slot - W - np.arange(t0 - W - 1, -1, -1))
+            state.profile_slot = end_slot - W
+        states.append(state)
+    windows, ends = np.stack(windows), np.array(ends)
+    served = seasonal.forecast(forecaster, windows, ends, profiles, states, chunk_size=chunk_size)
+    return served, forecaster.predict(windows, ends * SLOT_SECONDS, profiles, chunk_size=chunk_size)
+
+
 def gmean_ratio(rows, top: str, bottom: str) -> float:
     vals = [max(r[f"mae_{top}"], EPS) / max(r[f"mae_{bottom}"], EPS) for r in rows]
     return float(math.exp(np.mean(np.log(vals)))) if vals else float("nan")
@@ -138,7 +154,7 @@ def gmean_ratio(rows, top: str, bottom: str) -> float:
 
 def summarise(rows: list, methods) -> dict:
     """The figures of a set of scored rows (see the module docstring)."""
-    others = [m for m in methods if m != "seasonal_naive"]
+    others = ["tft", *(m for m in methods if m != "seasonal_naive")]
     return {
         "relative_mase": gmean_ratio(rows, "model", "seasonal_naive"),
         **{f"relative_mase_vs_{m}": gmean_ratio(rows, "model", m) for m in others},

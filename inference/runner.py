@@ -11,12 +11,13 @@ import numpy as np
 from django.conf import settings
 
 from core.times import iso
-from feeds.schema import METRICS, SLOT_SECONDS, STATUSES, cpu_pct_from_idle, profile_of
+from feeds.schema import METRICS, SLOT_SECONDS, SLOTS_PER_DAY, STATUSES, cpu_pct_from_idle, profile_of
 from feeds.windows import RECORD, Snapshot, read_windows
 
-from . import cache
+from . import cache, seasonal
 from .model.features import TARGETS, target_array
 from .scoring import fleet_probability, score_server
+from .seasonal_state import load_states, save_states
 from .trend import connection_lines, raise_for_trends
 
 log = logging.getLogger(__name__)
@@ -74,18 +75,22 @@ def run_team_predictions(team_id, forecaster) -> dict:
         return {"tick": snapshot.tick, "servers": 0, "stored": False}
     inputs = align(
         snapshot,
-        slots=forecaster.max_encoder,
+        slots=max(settings.ARGUS_WINDOW_SLOTS, forecaster.max_encoder),
         max_fill_slots=settings.ARGUS_MAX_FILL_SECONDS // SLOT_SECONDS,
         stale_slots=settings.ARGUS_STALE_SECONDS // SLOT_SECONDS,
     )
     profiles = [profile_of(name) for name in inputs.names]
     ok = forecaster.history_ok(inputs.values)
     windows = inputs.values[ok]  # one copy of the servers with enough history
-    forecasts = forecaster.predict(windows, inputs.end_slots[ok] * SLOT_SECONDS,
-                                   [p for p, good in zip(profiles, ok) if good],
-                                   chunk_size=settings.ARGUS_INFERENCE_CHUNK)
-    forecasts = raise_for_trends(forecasts, target_array(windows))
-    lines = connection_lines(windows, forecaster.horizon)
+    names = [name for name, good in zip(inputs.names, ok) if good]
+    states = load_states(team_id, names)
+    forecasts = seasonal.forecast(forecaster, windows, inputs.end_slots[ok],
+                                  [p for p, good in zip(profiles, ok) if good], states,
+                                  chunk_size=settings.ARGUS_INFERENCE_CHUNK)
+    save_states(team_id, names, states)
+    last_day = windows[:, -SLOTS_PER_DAY:]  # the trend rules read yesterday from a day's window
+    forecasts = raise_for_trends(forecasts, target_array(last_day))
+    lines = connection_lines(last_day, forecaster.horizon)
     document, alerts = build_documents(snapshot, inputs, profiles, ok, forecasts, lines, forecaster)
     document["compute_seconds"] = round(time.perf_counter() - started, 3)
     stored = cache.store_predictions(team_id, document, alerts)

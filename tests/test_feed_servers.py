@@ -31,3 +31,15 @@ def test_it_needs_a_key(client, team_a):
 def test_it_allows_10_a_minute_by_default(client, team_a):
     codes = [client.delete("/feed/servers/ghost", **team_a.headers).status_code for _ in range(11)]
     assert codes == [404] * 10 + [429]
+
+
+def test_forgetting_a_server_drops_what_inference_keeps_of_it(client, team_a, redis_client):
+    from core import keys
+    from inference.seasonal import SeasonalState
+    from inference.seasonal_state import save_states
+
+    client.post("/feed/data", {"records": make_batch(2)}, format="json", **team_a.headers)
+    save_states(team_a.team.id, ["ppdb001", "ppdb002"], [SeasonalState.new(), SeasonalState.new()])
+    client.delete("/feed/servers/ppdb002", **team_a.headers)
+    assert redis_client.exists(keys.team(team_a.team.id).seasonal("ppdb001"))
+    assert not redis_client.exists(keys.team(team_a.team.id).seasonal("ppdb002"))

@@ -5,7 +5,7 @@ import math
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-SHORT = {"model": "model", "seasonal_naive": "snaive", "level_adjusted_seasonal_naive": "ladj-sn",
+SHORT = {"model": "argus", "tft": "tft", "seasonal_naive": "snaive", "level_adjusted_seasonal_naive": "ladj-sn",
          "persistence": "persist", "linear": "linear", "autoets": "autoets"}
 
 
@@ -33,6 +33,8 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=9001)
         parser.add_argument("--autoets", action="store_true",
                             help="also AutoETS (statsforecast; seconds per origin)")
+        parser.add_argument("--origin-days", type=int, default=1,
+                            help="an origin every N days instead of every day (a sample, with --autoets)")
         parser.add_argument("--model", default=None, help="model directory (default: ARGUS_MODEL_DIR)")
         parser.add_argument("--device", default=None)
         parser.add_argument("--chunk-size", type=int, default=128)
@@ -68,7 +70,7 @@ class Command(BaseCommand):
                 raise CommandError(f"seed {o['seed']} was used to train this model; pick another")
             records, _ = simulate_fleet(o["servers"], o["days"], o["seed"])
             series += records_to_series(records, source=f"simulated:seed{o['seed']}")
-        res = evaluate(fc, series, chunk_size=o["chunk_size"], autoets=o["autoets"])
+        res = evaluate(fc, series, chunk_size=o["chunk_size"], autoets=o["autoets"], origin_days=o["origin_days"])
         self.report(fc, series, res)
 
     def report(self, fc, series, res):
