@@ -34,9 +34,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from feeds.schema import SLOTS_PER_DAY
+from feeds.schema import SLOT_SECONDS, SLOTS_PER_DAY
 
-from .model.features import TARGETS, target_array
+from .model.features import TARGETS, clip_to_ranges, target_array
 
 CYCLIC = ("cpu_pct", "cpu_iowait_pct", "load_average")
 CANDIDATES = ("model", "seasonal_naive", "smoothed_seasonal", "daily_profile", "recent_median")
@@ -50,6 +50,7 @@ LEVEL_DECAY = 0.97
 COVERAGE = 0.85  # asked of the backtests; the next hours hold a little less (docs/model.md)
 BAND_SCALE_LIMITS = (0.2, 20.0)
 DAY = SLOTS_PER_DAY
+WINDOW_SLOTS = 2 * DAY + LEVEL_SLOTS + SMOOTH_SLOTS // 2  # 594: the 24-hour-old backtest needs its own yesterday
 CYCLIC_INDEX = [TARGETS.index(t) for t in CYCLIC]
 SMOOTHED = CANDIDATES.index("smoothed_seasonal")
 
@@ -156,17 +157,13 @@ def band_scale(actual: np.ndarray, centre: np.ndarray, low: np.ndarray, high: np
     return float(np.clip(np.quantile(np.abs(d) / side, COVERAGE), *BAND_SCALE_LIMITS))
 
 
-WINDOW_SLOTS = 2 * DAY + LEVEL_SLOTS + SMOOTH_SLOTS // 2  # the 24-hour-old backtest needs its own yesterday
 
-
-def forecast(forecaster, values: np.ndarray, end_slots: np.ndarray, profiles: list, states: list,
+def forecast(forecaster, values: np.ndarray, end_slots: np.ndarray, server_profiles: list, states: list,
              chunk_size: int = 128) -> np.ndarray:
     """The served forecasts [n, horizon, len(TARGETS), quantiles] for windows values [n, W, 14]
     (last index = each server's end slot, NaN = missing): the model's, with the CYCLIC metrics
     blended as the module docstring says. states (one SeasonalState per server) are updated in
     place: profile folded forward, weights and bands refreshed when due."""
-    from feeds.schema import SLOT_SECONDS
-
     n, W = values.shape[:2]
     H = forecaster.horizon
     end_slots = np.asarray(end_slots, dtype=np.int64)
@@ -177,9 +174,9 @@ def forecast(forecaster, values: np.ndarray, end_slots: np.ndarray, profiles: li
            and (s.skill_slot < 0 or end_slots[i] - s.skill_slot >= REFRESH_SLOTS)]
     # one model call for now and for the due servers' backtests
     offsets = [(i, 0) for i in range(n)] + [(i, b * H) for i in due for b in range(1, BACKTESTS + 1)]
-    windows = np.stack([values[i, :W - off] if off == 0 else _pad(values[i, :W - off], W) for i, off in offsets])
+    windows = np.stack([_pad(values[i, :W - off], W) for i, off in offsets])
     out = forecaster.predict(windows, (end_slots[[i for i, _ in offsets]] - [o for _, o in offsets]) * SLOT_SECONDS,
-                             [profiles[i] for i, _ in offsets], chunk_size=chunk_size)
+                             [server_profiles[i] for i, _ in offsets], chunk_size=chunk_size)
     model, backtests = out[:n], out[n:].reshape(len(due), BACKTESTS, *out.shape[1:]) if due else None
     qs = list(forecaster.quantiles)
     lo, mid, hi = qs.index(0.1), qs.index(0.5), qs.index(0.9)
@@ -192,8 +189,6 @@ def forecast(forecaster, values: np.ndarray, end_slots: np.ndarray, profiles: li
         now_profile = fold_profile(states[i].profile, cyclic[i, -DAY:], end_slots[i] - np.arange(DAY - 1, -1, -1))
         own = own_forecasts(cyclic[i], int(end_slots[i]), now_profile, H)
         served[i][:, CYCLIC_INDEX, :] = blended(model[i][:, CYCLIC_INDEX, :], own, states[i], (lo, mid, hi))
-    from .model.features import clip_to_ranges
-
     return clip_to_ranges(served)
 
 
