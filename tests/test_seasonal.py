@@ -21,7 +21,7 @@ def rhythm(slots, level=40.0, amplitude=25.0):
 
 def test_a_state_survives_packing_and_redis(team_a):
     state = SeasonalState.new()
-    state.profile[5] = [1.0, 2.0, 3.0]
+    state.profile[5] = [1.0, 2.0]
     state.profile_slot, state.skill_slot = 1234, 1200
     state.weights[1] = [0.1, 0.2, 0.3, 0.3, 0.1]
     again = SeasonalState.unpack(state.pack())
