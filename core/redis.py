@@ -10,8 +10,21 @@ from django.conf import settings
 from redis.backoff import ExponentialBackoff
 from redis.retry import Retry
 
-# What a lost, refused or timed-out Redis raises; views turn these into 503.
-REDIS_DOWN_ERRORS = (redis.ConnectionError, redis.TimeoutError, redis.BusyLoadingError)
+# What a lost, refused or timed-out Redis raises, and the replies of a Redis that is there but
+# cannot serve now: out of memory under `maxmemory-policy noeviction`, a read-only replica
+# after a failover. Views turn these into 503 with Retry-After: nothing was stored.
+REDIS_DOWN_ERRORS = (redis.ConnectionError, redis.TimeoutError, redis.BusyLoadingError,
+                     redis.exceptions.OutOfMemoryError, redis.exceptions.ReadOnlyError)
+# Replies redis-py has no class for: a script running past busy-reply-threshold (BUSY), a
+# replica that lost its master (MASTERDOWN), a cluster slot moving (TRYAGAIN).
+TRANSIENT_REPLIES = ("BUSY ", "MASTERDOWN ", "TRYAGAIN ")
+
+
+def redis_unavailable(exc: BaseException) -> bool:
+    """True for errors that mean "Redis cannot serve now, retry shortly" (HTTP 503), not a bug."""
+    if isinstance(exc, REDIS_DOWN_ERRORS):
+        return True
+    return isinstance(exc, redis.ResponseError) and str(exc).startswith(TRANSIENT_REPLIES)
 LUA_DIR = Path(__file__).parent / "lua"
 
 
@@ -34,8 +47,10 @@ def get_redis() -> redis.Redis:
 def redis_reachable() -> bool:
     try:
         return bool(get_redis().ping())
-    except REDIS_DOWN_ERRORS:
-        return False
+    except redis.RedisError as exc:
+        if redis_unavailable(exc):
+            return False
+        raise
 
 
 def lua(*names: str) -> str:

@@ -2,10 +2,11 @@
 prediction and whether it is stale."""
 import time
 
+import redis
 from django.conf import settings
 from rest_framework import serializers
 
-from core.redis import REDIS_DOWN_ERRORS
+from core.redis import redis_unavailable
 from core.status import StatusPart, StatusRequest
 from core.times import iso
 from feeds.windows import team_stats
@@ -32,7 +33,9 @@ class PredictionStatus(serializers.Serializer):
 def prediction_status(request: StatusRequest) -> dict:
     try:
         workers = live_workers()
-    except REDIS_DOWN_ERRORS:
+    except redis.RedisError as exc:
+        if not redis_unavailable(exc):
+            raise
         return {"model_loaded": False, "workers": 0}
     status = {"model_loaded": bool(workers), "workers": len(workers),
               "model_version": workers[0]["model"] if workers else None}
