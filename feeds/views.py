@@ -3,6 +3,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
+from django.http import UnreadablePostError
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -52,6 +53,8 @@ class FeedDataView(APIView):
                                    max_future=timedelta(seconds=settings.ARGUS_MAX_FUTURE_SECONDS))
         except RequestDataTooBig:
             return error(413, too_big)
+        except UnreadablePostError:  # the client hung up or missed the server's body deadline
+            return error(408, "Request body not received in time; nothing was stored.")
         except MalformedBody as exc:
             return error(400, str(exc))
         except BatchTooLarge as exc:

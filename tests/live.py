@@ -44,7 +44,8 @@ class LiveStack:
         port = free_port()
         env = {**self.env, **{k: str(v) for k, v in settings.items()}}
         process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "argus_project.wsgi", "--bind", f"127.0.0.1:{port}",
+            [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "argus_project" / "gunicorn.conf.py"),
+             "argus_project.wsgi", "--bind", f"127.0.0.1:{port}",
              "--workers", str(workers), "--log-level", "warning"],
             env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=open(self.tmp_path / f"web-{port}.log", "w"),
         )
