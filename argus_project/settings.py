@@ -131,6 +131,10 @@ ARGUS_MAX_BODY_BYTES = env_int("ARGUS_MAX_BODY_BYTES", 16 * 1024 * 1024)
 ARGUS_WINDOW_SLOTS = env_int("ARGUS_WINDOW_SLOTS", 288)
 ARGUS_WARMUP_RECORDS = env_int("ARGUS_WARMUP_RECORDS", 100)
 ARGUS_SERVER_TTL = env_int("ARGUS_SERVER_TTL", 7 * 24 * 3600)
+# Per-team bounds (a team may be given others in admin): servers held at once, and servers
+# seen for the first time in any hour. A batch that would pass either is refused whole.
+ARGUS_MAX_SERVERS_PER_TEAM = env_int("ARGUS_MAX_SERVERS_PER_TEAM", 50_000)
+ARGUS_MAX_NEW_SERVERS_PER_HOUR = env_int("ARGUS_MAX_NEW_SERVERS_PER_HOUR", 10_000)
 # Timestamps further than this many seconds ahead of the server clock are rejected.
 ARGUS_MAX_FUTURE_SECONDS = env_int("ARGUS_MAX_FUTURE_SECONDS", 3600)
 

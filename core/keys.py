@@ -6,6 +6,8 @@ Redis Cluster shard and every multi-key script of a team stays on that shard:
   meta           hash: tick (accepted batches), points (points held), updated (last batch, ms)
   seen           zset: server -> last arrival (ms, Redis clock), for the server TTL
   counts         hash: server -> points held
+  new            zset: server -> when it was first seen (ms), for the last hour only
+                 (ARGUS_MAX_NEW_SERVERS_PER_HOUR)
   w:<server>     list of packed records sorted by slot (feeds.windows)
   rate:<scope>:<key prefix>[:n]   a key's sliding-window log and its sequence (core.throttles)
   run:queued     set while a prediction run is queued; run:lock the running task's id
@@ -27,6 +29,7 @@ class TeamKeys:
         self.meta = self.prefix + "meta"
         self.seen = self.prefix + "seen"
         self.counts = self.prefix + "counts"
+        self.new_servers = self.prefix + "new"
         self.window_prefix = self.prefix + "w:"
         self.run_queued = self.prefix + "run:queued"
         self.run_lock = self.prefix + "run:lock"

