@@ -173,6 +173,9 @@ ARGUS_DEVICE = env_str("ARGUS_DEVICE", "")
 ARGUS_TORCH_THREADS = env_int("ARGUS_TORCH_THREADS", 1)
 # Servers per forward pass (bounds memory for large fleets).
 ARGUS_INFERENCE_CHUNK = env_int("ARGUS_INFERENCE_CHUNK", 128)
+# Servers a run reads, aligns and forecasts at a time: a worker holds the arrays of one chunk
+# (about 20 KB a server before forecasting), not of the whole fleet.
+ARGUS_RUN_CHUNK = env_int("ARGUS_RUN_CHUNK", 1024)
 # A server whose newest point lags the team's newest by more than this (data time) is stale.
 ARGUS_STALE_SECONDS = env_int("ARGUS_STALE_SECONDS", 3600)
 # Gaps up to this many seconds are filled; longer ones mark the server as gappy.
