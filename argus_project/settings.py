@@ -155,6 +155,9 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 ARGUS_RUN_TIME_LIMIT = env_int("ARGUS_RUN_TIME_LIMIT", 300)
 CELERY_TASK_TIME_LIMIT = ARGUS_RUN_TIME_LIMIT
 CELERY_TASK_SOFT_TIME_LIMIT = ARGUS_RUN_TIME_LIMIT - 10
+# Seconds a team's run lock lives unless its task renews it (every third of this while it runs):
+# a run cut off by a Redis outage or a frozen worker blocks the team's next run this long at most.
+ARGUS_RUN_LEASE = env_int("ARGUS_RUN_LEASE", 30)
 # An unacknowledged task (its worker died) goes back to the queue after this long.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": ARGUS_RUN_TIME_LIMIT + 60}
 # A new pool process imports torch and loads the model (6-10 s); Celery's default 4 s would
