@@ -4,6 +4,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VERSION = "0.1.0"
@@ -21,9 +22,40 @@ def env_bool(name, default):
     return os.environ.get(name, str(default)).strip().lower() in ("1", "true", "yes", "on")
 
 
-SECRET_KEY = env_str("DJANGO_SECRET_KEY", "argus-insecure-dev-key-change-me")
 DEBUG = env_bool("DJANGO_DEBUG", False)
-ALLOWED_HOSTS = [h.strip() for h in env_str("DJANGO_ALLOWED_HOSTS", "*").split(",") if h.strip()]
+# The key signs sessions (the admin) and password-reset tokens. It comes from DJANGO_SECRET_KEY,
+# else from var/secret_key (bin/start writes a random one there, for manage.py commands on the
+# same machine). The published development key is only accepted with DEBUG on: with it, anyone
+# could forge an admin session.
+DEV_SECRET_KEY = "argus-insecure-dev-key-change-me"
+SECRET_KEY_FILE = Path(env_str("ARGUS_SECRET_KEY_FILE", "") or BASE_DIR / "var" / "secret_key")
+SECRET_KEY = env_str("DJANGO_SECRET_KEY", "") or (
+    SECRET_KEY_FILE.read_text().strip() if SECRET_KEY_FILE.exists() else DEV_SECRET_KEY)
+if SECRET_KEY == DEV_SECRET_KEY and not DEBUG:
+    raise ImproperlyConfigured(
+        "Set DJANGO_SECRET_KEY to a long random value (python -c 'import secrets; "
+        "print(secrets.token_urlsafe(50))'); the development key is refused with DJANGO_DEBUG off.")
+# Host names the web process answers to: this machine unless set (never "*" by default, so a
+# forged Host header cannot reach password-reset links or caches keyed by host).
+ALLOWED_HOSTS = [h.strip() for h in env_str("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]").split(",")
+                 if h.strip()]
+
+# ARGUS_HTTPS=true: the installation is served over HTTPS (TLS ended by the proxy in front,
+# which must set X-Forwarded-Proto and strip it from clients). Turns on HSTS, secure cookies and
+# the redirect of plain HTTP to HTTPS (/health is exempt, for load balancers' plain checks).
+ARGUS_HTTPS = env_bool("ARGUS_HTTPS", False)
+if ARGUS_HTTPS:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = True
+    SECURE_REDIRECT_EXEMPT = [r"^health$"]
+    SECURE_HSTS_SECONDS = env_int("ARGUS_HSTS_SECONDS", 31_536_000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("ARGUS_HSTS_INCLUDE_SUBDOMAINS", True)
+    # Preloading commits the domain and every subdomain to HTTPS in browsers for months, which
+    # only its owner can decide: opt in. Django's deploy check warns without it (W021).
+    SECURE_HSTS_PRELOAD = env_bool("ARGUS_HSTS_PRELOAD", False)
+    SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -53,6 +85,11 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "argus_project.urls"
+
+# Password logins (the admin) lock a username after repeated failures (core/login_lockout.py).
+AUTHENTICATION_BACKENDS = ["core.login_lockout.LockoutModelBackend"]
+ARGUS_LOGIN_MAX_FAILURES = env_int("ARGUS_LOGIN_MAX_FAILURES", 5)
+ARGUS_LOGIN_LOCKOUT_SECONDS = env_int("ARGUS_LOGIN_LOCKOUT_SECONDS", 900)
 
 TEMPLATES = [
     {

@@ -14,11 +14,17 @@ Redis Cluster shard and every multi-key script of a team stays on that shard:
                  (inference.dispatch)
   predictions, alerts, predictions:meta   the cached documents (inference.cache)
 
-Service-wide keys (not per team): the worker heartbeats (inference.worker).
+Service-wide keys (not per team): the worker heartbeats (inference.worker), failed admin logins
+per username (core.login_lockout).
 """
 
 WORKERS = "argus:workers"  # zset: worker id -> last heartbeat (epoch s)
 WORKERS_INFO = "argus:workers:info"  # hash: worker id -> {"model", "device"}
+
+
+def login_failures(username_hash: str) -> str:
+    """Failed password logins of one username in the current lockout window (a counter)."""
+    return f"argus:login-failures:{username_hash}"
 
 
 class TeamKeys:
