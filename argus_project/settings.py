@@ -1,6 +1,7 @@
 """Argus settings. Everything deployment-specific comes from the environment (12-factor);
 every setting has a default that works on a laptop. docs/configuration.md lists them all."""
 import os
+import re
 from pathlib import Path
 
 import dj_database_url
@@ -154,6 +155,12 @@ LOGGING = {
 # The API key model core.auth resolves X-API-Key headers with (a team's key).
 ARGUS_API_KEY_MODEL = "feeds.TeamAPIKey"
 REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
+# The prefix of every Redis key of this installation (core/keys.py), Celery's included: give
+# each installation sharing a Redis its own. Letters, digits, "-" and "_" only (no glob or
+# hash-tag characters).
+ARGUS_REDIS_PREFIX = env_str("ARGUS_REDIS_PREFIX", "argus")
+if not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", ARGUS_REDIS_PREFIX):
+    raise ImproperlyConfigured("ARGUS_REDIS_PREFIX: 1-64 letters, digits, '-' or '_'")
 # Seconds a client waits for Redis before the request fails with 503.
 ARGUS_REDIS_TIMEOUT = float(env_str("ARGUS_REDIS_TIMEOUT", "2"))
 # Rate limits per API key, "<count>/<sec|min|hour>"; a team may override each in admin.
@@ -196,7 +203,9 @@ CELERY_TASK_SOFT_TIME_LIMIT = ARGUS_RUN_TIME_LIMIT - 10
 # a run cut off by a Redis outage or a frozen worker blocks the team's next run this long at most.
 ARGUS_RUN_LEASE = env_int("ARGUS_RUN_LEASE", 30)
 # An unacknowledged task (its worker died) goes back to the queue after this long.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": ARGUS_RUN_TIME_LIMIT + 60}
+# Celery's queue keys carry the installation prefix too (kombu's global_keyprefix).
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": ARGUS_RUN_TIME_LIMIT + 60,
+                                   "global_keyprefix": f"{ARGUS_REDIS_PREFIX}:celery:"}
 # A new pool process imports torch and loads the model (6-10 s); Celery's default 4 s would
 # kill and respawn it forever.
 CELERY_WORKER_PROC_ALIVE_TIMEOUT = 60
@@ -220,5 +229,8 @@ ARGUS_RUN_CHUNK = env_int("ARGUS_RUN_CHUNK", 1024)
 ARGUS_STALE_SECONDS = env_int("ARGUS_STALE_SECONDS", 3600)
 # Gaps up to this many seconds are filled; longer ones mark the server as gappy.
 ARGUS_MAX_FILL_SECONDS = env_int("ARGUS_MAX_FILL_SECONDS", 1800)
+# Seconds a team's prediction and alert documents live after their last run (default: as long
+# as a silent server's window).
+ARGUS_PREDICTIONS_TTL = env_int("ARGUS_PREDICTIONS_TTL", ARGUS_SERVER_TTL)
 # Predictions older than this (wall clock) are reported as stale by /status.
 ARGUS_PREDICTIONS_STALE_SECONDS = env_int("ARGUS_PREDICTIONS_STALE_SECONDS", 900)

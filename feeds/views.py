@@ -12,9 +12,9 @@ from core.openapi import COMMON_ERRORS, Detail
 from core.throttles import KeyRateThrottle
 
 from . import openapi
-from .actions import accept_batch
+from .actions import accept_batch, forget_server
 from .records import BatchTooLarge, MalformedBody, ValidationFailed, parse_body, validate_batch
-from .windows import LimitExceeded, forget_server
+from .windows import LimitExceeded
 
 
 def error(status, message, errors=None):

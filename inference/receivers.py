@@ -1,12 +1,14 @@
-"""inference/ listens to feeds/ (which never imports inference): an accepted batch asks for a run."""
+"""inference/ listens to feeds/ (which never imports inference): an accepted batch asks for a run;
+a forgotten server leaves the served predictions at once."""
 import logging
 
 from django.dispatch import receiver
 from kombu.exceptions import OperationalError
 
 from core.redis import REDIS_DOWN_ERRORS
-from feeds.signals import batch_accepted
+from feeds.signals import batch_accepted, server_forgotten
 
+from . import cache
 from .dispatch import request_run
 
 log = logging.getLogger(__name__)
@@ -22,3 +24,8 @@ def ask_for_a_run(sender, team_id, tick, warmup_complete, **kwargs):
         request_run(team_id)
     except (OperationalError, *REDIS_DOWN_ERRORS):
         log.warning("team %s tick %s: could not queue a prediction run (broker unreachable)", team_id, tick)
+
+
+@receiver(server_forgotten)
+def drop_from_predictions(sender, team_id, server_name, **kwargs):
+    cache.drop_server(team_id, server_name)

@@ -10,7 +10,8 @@ from tests.factories import make_batch
 
 
 def queued_tasks(redis_client):
-    return [json.loads(m)["headers"]["argsrepr"] for m in redis_client.lrange("inference", 0, -1)]
+    # the queue key carries the installation prefix (settings.CELERY_BROKER_TRANSPORT_OPTIONS)
+    return [json.loads(m)["headers"]["argsrepr"] for m in redis_client.lrange("argus:celery:inference", 0, -1)]
 
 
 def test_at_most_one_run_per_team_is_queued(redis_client):

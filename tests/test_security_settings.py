@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -16,24 +18,28 @@ def manage(*args, tmp_path, **env):
                           capture_output=True, text=True, timeout=120, cwd=ROOT)
 
 
+@pytest.mark.slow  # starts manage.py processes
 def test_it_refuses_to_start_without_a_secret_key_when_debug_is_off(tmp_path):
     result = manage("check", tmp_path=tmp_path)
     assert result.returncode != 0
     assert "Set DJANGO_SECRET_KEY" in result.stderr
 
 
+@pytest.mark.slow  # starts manage.py processes
 def test_it_refuses_the_published_development_key_when_debug_is_off(tmp_path):
     result = manage("check", tmp_path=tmp_path, DJANGO_SECRET_KEY="argus-insecure-dev-key-change-me")
     assert result.returncode != 0
     assert "Set DJANGO_SECRET_KEY" in result.stderr
 
 
+@pytest.mark.slow  # starts manage.py processes
 def test_a_key_file_written_by_bin_start_is_used(tmp_path):
     (tmp_path / "key").write_text(secrets.token_urlsafe(50))
     result = manage("check", tmp_path=tmp_path, ARGUS_SECRET_KEY_FILE=str(tmp_path / "key"))
     assert result.returncode == 0, result.stderr
 
 
+@pytest.mark.slow  # starts manage.py processes
 def test_the_deployment_checks_pass_with_the_documented_settings(tmp_path):
     result = manage("check", "--deploy", "--fail-level", "WARNING", tmp_path=tmp_path,
                     DJANGO_SECRET_KEY=secrets.token_urlsafe(50), DJANGO_ALLOWED_HOSTS="argus.example.com",
