@@ -43,7 +43,7 @@ class FeedDataView(APIView):
         "replaces the stored one (same server and 5-minute slot), so retries never double-count.",
         request=openapi.FeedRequest,
         responses={
-            200: OpenApiResponse(openapi.FeedAccepted, description="accepted, warming_up or ignored (empty batch)"),
+            200: OpenApiResponse(openapi.FeedResult, description="accepted, warming_up or ignored (empty batch)"),
             400: OpenApiResponse(openapi.FeedError, description="Malformed JSON"),
             408: OpenApiResponse(openapi.FeedError, description="Body not received within ARGUS_BODY_TIMEOUT"),
             413: OpenApiResponse(openapi.FeedError, description="Too many records or too large a body"),
