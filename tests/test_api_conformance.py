@@ -13,6 +13,21 @@ from tests.factories import Tenant
 schema = schemathesis.openapi.from_wsgi("/api/schema/", application)
 
 
+@pytest.fixture(autouse=True)
+def _keep_the_test_transactions_connection():
+    """Requests here reach Django's WSGI handler directly, which closes the database connection
+    after each request (close_old_connections); inside the test's transaction on PostgreSQL that
+    closes the transaction itself. Django's own test client unhooks it the same way."""
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
 @pytest.fixture
 def tenant(db):
     tenant = Tenant("conformance")
