@@ -1,9 +1,11 @@
 """Argus settings. Everything deployment-specific comes from the environment (12-factor);
 every setting has a default that works on a laptop. docs/configuration.md lists them all."""
 import os
+import re
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VERSION = "0.1.0"
@@ -21,9 +23,40 @@ def env_bool(name, default):
     return os.environ.get(name, str(default)).strip().lower() in ("1", "true", "yes", "on")
 
 
-SECRET_KEY = env_str("DJANGO_SECRET_KEY", "argus-insecure-dev-key-change-me")
 DEBUG = env_bool("DJANGO_DEBUG", False)
-ALLOWED_HOSTS = [h.strip() for h in env_str("DJANGO_ALLOWED_HOSTS", "*").split(",") if h.strip()]
+# The key signs sessions (the admin) and password-reset tokens. It comes from DJANGO_SECRET_KEY,
+# else from var/secret_key (bin/start writes a random one there, for manage.py commands on the
+# same machine). The published development key is only accepted with DEBUG on: with it, anyone
+# could forge an admin session.
+DEV_SECRET_KEY = "argus-insecure-dev-key-change-me"
+SECRET_KEY_FILE = Path(env_str("ARGUS_SECRET_KEY_FILE", "") or BASE_DIR / "var" / "secret_key")
+SECRET_KEY = env_str("DJANGO_SECRET_KEY", "") or (
+    SECRET_KEY_FILE.read_text().strip() if SECRET_KEY_FILE.exists() else DEV_SECRET_KEY)
+if SECRET_KEY == DEV_SECRET_KEY and not DEBUG:
+    raise ImproperlyConfigured(
+        "Set DJANGO_SECRET_KEY to a long random value (python -c 'import secrets; "
+        "print(secrets.token_urlsafe(50))'); the development key is refused with DJANGO_DEBUG off.")
+# Host names the web process answers to: this machine unless set (never "*" by default, so a
+# forged Host header cannot reach password-reset links or caches keyed by host).
+ALLOWED_HOSTS = [h.strip() for h in env_str("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]").split(",")
+                 if h.strip()]
+
+# ARGUS_HTTPS=true: the installation is served over HTTPS (TLS ended by the proxy in front,
+# which must set X-Forwarded-Proto and strip it from clients). Turns on HSTS, secure cookies and
+# the redirect of plain HTTP to HTTPS (/health is exempt, for load balancers' plain checks).
+ARGUS_HTTPS = env_bool("ARGUS_HTTPS", False)
+if ARGUS_HTTPS:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = True
+    SECURE_REDIRECT_EXEMPT = [r"^health$"]
+    SECURE_HSTS_SECONDS = env_int("ARGUS_HSTS_SECONDS", 31_536_000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("ARGUS_HSTS_INCLUDE_SUBDOMAINS", True)
+    # Preloading commits the domain and every subdomain to HTTPS in browsers for months, which
+    # only its owner can decide: opt in. Django's deploy check warns without it (W021).
+    SECURE_HSTS_PRELOAD = env_bool("ARGUS_HSTS_PRELOAD", False)
+    SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -53,6 +86,11 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "argus_project.urls"
+
+# Password logins (the admin) lock a username after repeated failures (core/login_lockout.py).
+AUTHENTICATION_BACKENDS = ["core.login_lockout.LockoutModelBackend"]
+ARGUS_LOGIN_MAX_FAILURES = env_int("ARGUS_LOGIN_MAX_FAILURES", 5)
+ARGUS_LOGIN_LOCKOUT_SECONDS = env_int("ARGUS_LOGIN_LOCKOUT_SECONDS", 900)
 
 TEMPLATES = [
     {
@@ -117,6 +155,12 @@ LOGGING = {
 # The API key model core.auth resolves X-API-Key headers with (a team's key).
 ARGUS_API_KEY_MODEL = "feeds.TeamAPIKey"
 REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
+# The prefix of every Redis key of this installation (core/keys.py), Celery's included: give
+# each installation sharing a Redis its own. Letters, digits, "-" and "_" only (no glob or
+# hash-tag characters).
+ARGUS_REDIS_PREFIX = env_str("ARGUS_REDIS_PREFIX", "argus")
+if not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", ARGUS_REDIS_PREFIX):
+    raise ImproperlyConfigured("ARGUS_REDIS_PREFIX: 1-64 letters, digits, '-' or '_'")
 # Seconds a client waits for Redis before the request fails with 503.
 ARGUS_REDIS_TIMEOUT = float(env_str("ARGUS_REDIS_TIMEOUT", "2"))
 # Rate limits per API key, "<count>/<sec|min|hour>"; a team may override each in admin.
@@ -132,6 +176,10 @@ ARGUS_MAX_BODY_BYTES = env_int("ARGUS_MAX_BODY_BYTES", 16 * 1024 * 1024)
 ARGUS_WINDOW_SLOTS = env_int("ARGUS_WINDOW_SLOTS", 600)
 ARGUS_WARMUP_RECORDS = env_int("ARGUS_WARMUP_RECORDS", 100)
 ARGUS_SERVER_TTL = env_int("ARGUS_SERVER_TTL", 7 * 24 * 3600)
+# Per-team bounds (a team may be given others in admin): servers held at once, and servers
+# seen for the first time in any hour. A batch that would pass either is refused whole.
+ARGUS_MAX_SERVERS_PER_TEAM = env_int("ARGUS_MAX_SERVERS_PER_TEAM", 50_000)
+ARGUS_MAX_NEW_SERVERS_PER_HOUR = env_int("ARGUS_MAX_NEW_SERVERS_PER_HOUR", 10_000)
 # Timestamps further than this many seconds ahead of the server clock are rejected.
 ARGUS_MAX_FUTURE_SECONDS = env_int("ARGUS_MAX_FUTURE_SECONDS", 3600)
 
@@ -152,8 +200,13 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 ARGUS_RUN_TIME_LIMIT = env_int("ARGUS_RUN_TIME_LIMIT", 300)
 CELERY_TASK_TIME_LIMIT = ARGUS_RUN_TIME_LIMIT
 CELERY_TASK_SOFT_TIME_LIMIT = ARGUS_RUN_TIME_LIMIT - 10
+# Seconds a team's run lock lives unless its task renews it (every third of this while it runs):
+# a run cut off by a Redis outage or a frozen worker blocks the team's next run this long at most.
+ARGUS_RUN_LEASE = env_int("ARGUS_RUN_LEASE", 30)
 # An unacknowledged task (its worker died) goes back to the queue after this long.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": ARGUS_RUN_TIME_LIMIT + 60}
+# Celery's queue keys carry the installation prefix too (kombu's global_keyprefix).
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": ARGUS_RUN_TIME_LIMIT + 60,
+                                   "global_keyprefix": f"{ARGUS_REDIS_PREFIX}:celery:"}
 # A new pool process imports torch and loads the model (6-10 s); Celery's default 4 s would
 # kill and respawn it forever.
 CELERY_WORKER_PROC_ALIVE_TIMEOUT = 60
@@ -170,9 +223,15 @@ ARGUS_DEVICE = env_str("ARGUS_DEVICE", "")
 ARGUS_TORCH_THREADS = env_int("ARGUS_TORCH_THREADS", 1)
 # Servers per forward pass (bounds memory for large fleets).
 ARGUS_INFERENCE_CHUNK = env_int("ARGUS_INFERENCE_CHUNK", 128)
+# Servers a run reads, aligns and forecasts at a time: a worker holds the arrays of one chunk
+# (about 20 KB a server before forecasting), not of the whole fleet.
+ARGUS_RUN_CHUNK = env_int("ARGUS_RUN_CHUNK", 1024)
 # A server whose newest point lags the team's newest by more than this (data time) is stale.
 ARGUS_STALE_SECONDS = env_int("ARGUS_STALE_SECONDS", 3600)
 # Gaps up to this many seconds are filled; longer ones mark the server as gappy.
 ARGUS_MAX_FILL_SECONDS = env_int("ARGUS_MAX_FILL_SECONDS", 1800)
+# Seconds a team's prediction and alert documents live after their last run (default: as long
+# as a silent server's window).
+ARGUS_PREDICTIONS_TTL = env_int("ARGUS_PREDICTIONS_TTL", ARGUS_SERVER_TTL)
 # Predictions older than this (wall clock) are reported as stale by /status.
 ARGUS_PREDICTIONS_STALE_SECONDS = env_int("ARGUS_PREDICTIONS_STALE_SECONDS", 900)

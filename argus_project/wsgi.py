@@ -1,16 +1,10 @@
-"""
-WSGI config for argus_project project.
-
-It exposes the WSGI callable as a module-level variable named ``application``.
-
-For more information on this file, see
-https://docs.djangoproject.com/en/5.2/howto/deployment/wsgi/
-"""
-
+"""The WSGI application gunicorn serves (argus_project/gunicorn.conf.py)."""
 import os
 
 from django.core.wsgi import get_wsgi_application
 
-os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'argus_project.settings')
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "argus_project.settings")
 
-application = get_wsgi_application()
+from core.bodies import read_chunked_bodies  # noqa: E402  (needs the settings module set)
+
+application = read_chunked_bodies(get_wsgi_application())

@@ -18,6 +18,7 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "argus_project.settings")
+os.environ.setdefault("DJANGO_SECRET_KEY", "bench-" + os.urandom(30).hex())  # a throwaway installation
 
 from feeds.schema import SLOTS_PER_DAY  # noqa: E402
 from inference.simulator import simulate_fleet  # noqa: E402

@@ -29,6 +29,7 @@ def model_dir(arg):
     if arg:
         return arg
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "argus_project.settings")
+    os.environ.setdefault("DJANGO_SECRET_KEY", "bench-" + os.urandom(30).hex())  # a throwaway installation
     import django
     from django.conf import settings
 

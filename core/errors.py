@@ -7,7 +7,7 @@ from rest_framework.exceptions import APIException, NotAuthenticated, Authentica
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
-from .redis import REDIS_DOWN_ERRORS
+from .redis import redis_unavailable
 
 log = logging.getLogger(__name__)
 
@@ -17,6 +17,7 @@ REDIS_RETRY_AFTER = 5
 
 class StorageUnavailable(APIException):
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    # One wording for every cause (down, busy, out of memory): the contract's 503 body.
     default_detail = "Storage unavailable: Redis is unreachable. Nothing was stored; retry shortly."
     default_code = "storage_unavailable"
 
@@ -30,8 +31,8 @@ def storage_unavailable_response():
 
 
 def api_exception_handler(exc, context):
-    if isinstance(exc, REDIS_DOWN_ERRORS):
-        log.warning("Redis unavailable during %s: %s", context["request"].path, type(exc).__name__)
+    if redis_unavailable(exc):
+        log.warning("Redis unavailable during %s: %s", context["request"].path, str(exc)[:80] or type(exc).__name__)
         return storage_unavailable_response()
     if isinstance(exc, (NotAuthenticated, AuthenticationFailed)):
         return Response({"detail": INVALID_KEY}, status=401, headers={"WWW-Authenticate": "X-API-Key"})

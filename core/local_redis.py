@@ -23,12 +23,19 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_redis_server(port: int, workdir: Path, daemonize=False, timeout=10.0) -> subprocess.Popen:
-    """Starts redis-server on 127.0.0.1:port (no persistence) and waits until it answers."""
+def start_redis_server(port: int, workdir: Path, daemonize=False, timeout=10.0, persistent=False) -> subprocess.Popen:
+    """Starts redis-server on 127.0.0.1:port and waits until it answers.
+
+    persistent: an append-only file in `workdir`, synced every second (at most a second of
+    writes lost in a crash), so a restart keeps every window; the one `bin/start` runs is.
+    Tests' servers keep nothing. Either way `noeviction`: a full Redis refuses writes (our 503)
+    rather than silently dropping windows or queued runs."""
     workdir.mkdir(parents=True, exist_ok=True)
     command = [
         redis_server_binary(), "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-        "--appendonly", "no", "--dir", str(workdir), "--logfile", str(workdir / "redis.log"),
+        "--appendonly", "yes" if persistent else "no", "--appendfsync", "everysec",
+        "--maxmemory-policy", "noeviction",
+        "--dir", str(workdir), "--logfile", str(workdir / "redis.log"),
         "--daemonize", "yes" if daemonize else "no",
     ]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

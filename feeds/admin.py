@@ -18,7 +18,8 @@ class TeamAPIKeyInline(admin.TabularInline):
 
 @admin.register(Team)
 class TeamAdmin(admin.ModelAdmin):
-    list_display = ("slug", "name", "created", "rate_feed", "rate_read", "rate_admin")
+    list_display = ("slug", "name", "created", "rate_feed", "rate_read", "rate_admin", "max_servers",
+                    "max_new_servers_per_hour")
     search_fields = ("slug", "name")
     prepopulated_fields = {"slug": ("name",)}
     inlines = [TeamAPIKeyInline]

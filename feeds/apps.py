@@ -8,8 +8,12 @@ class FeedsConfig(AppConfig):
     name = "feeds"
 
     def ready(self):
+        from django.db.models.signals import post_delete
+
         from core import status
 
+        from .actions import purge_deleted_team
         from .status import PART
 
         status.register(PART)
+        post_delete.connect(purge_deleted_team, sender="feeds.Team", dispatch_uid="feeds.purge_deleted_team")

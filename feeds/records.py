@@ -14,6 +14,7 @@ import numpy as np
 from .schema import (
     INTEGER_METRICS,
     METRICS,
+    OPEN_METRIC_MAXIMA,
     PERCENT_METRICS,
     REQUIRED_FIELDS,
     SLOT_SECONDS,
@@ -22,16 +23,23 @@ from .schema import (
 )
 
 MAX_ERRORS = 100  # an error list longer than this is cut, with a count of the rest
+MAX_WARNINGS = 100  # so is a warning list: a body of unknown fields must not grow the response
+MAX_SHOWN = 60  # characters of a client's value or field name quoted back in a message
 MAX_SERVER_NAME = 128
 EARLIEST = datetime(2000, 1, 1, tzinfo=timezone.utc)
 
 REQUIRED = frozenset(REQUIRED_FIELDS)
 FIELD_RANK = {name: rank for rank, name in enumerate(REQUIRED_FIELDS)}
 STATUS_CODES = {name: code for code, name in enumerate(STATUSES)}
-UPPER = np.array([100.0 if m in PERCENT_METRICS else np.inf for m in METRICS])
+# uptime_days has no upper bound: a larger value is capped (UPTIME_CAP_DAYS), not refused.
+UPPER = np.array([100.0 if m in PERCENT_METRICS else OPEN_METRIC_MAXIMA.get(m, np.inf) for m in METRICS])
 INTEGER_COLUMNS = np.array([m in INTEGER_METRICS for m in METRICS])
 UPTIME_COLUMN = METRICS.index("uptime_days")
-SERVER_NAME_RE = re.compile(r"^[^\x00-\x1f\x7f]{1,%d}$" % MAX_SERVER_NAME)
+# No control characters and no lone surrogates (a JSON "\\ud800" escape decodes to one; it
+# cannot be encoded as UTF-8, so it could be neither stored as a name nor sent back).
+SERVER_NAME_RE = re.compile(r"^[^\x00-\x1f\x7f\ud800-\udfff]{1,%d}$" % MAX_SERVER_NAME)
+# Only a \uD800-\uDFFF escape in the body can produce a lone surrogate (raw UTF-8 cannot).
+SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 
 
 class MalformedBody(Exception):
@@ -47,9 +55,7 @@ class ValidationFailed(Exception):
 
     def __init__(self, errors):
         super().__init__(f"{len(errors)} validation errors")
-        if len(errors) > MAX_ERRORS:
-            errors = errors[:MAX_ERRORS] + [f"... and {len(errors) - MAX_ERRORS} more errors"]
-        self.errors = errors
+        self.errors = capped(errors, MAX_ERRORS, "errors")
 
     @classmethod
     def sorted(cls, located):
@@ -71,6 +77,13 @@ class Batch:
         return len(self.server_names)
 
 
+def capped(messages, limit, noun):
+    """At most `limit` messages, then one line counting the rest."""
+    if len(messages) <= limit:
+        return messages
+    return messages[:limit] + [f"... and {len(messages) - limit} more {noun}"]
+
+
 def _json_constant(name):
     # json accepts NaN/Infinity, which the contract does not: keep them as floats so the
     # finiteness check reports them against the record and field they came in.
@@ -83,6 +96,10 @@ def parse_body(body: bytes):
         document = json.loads(body, parse_constant=_json_constant)
     except (ValueError, UnicodeDecodeError) as exc:
         raise MalformedBody(f"Malformed JSON: {exc}") from None
+    except RecursionError:  # arrays or objects nested hundreds deep; no record is like that
+        raise MalformedBody("Malformed JSON: nested too deeply") from None
+    if SURROGATE_ESCAPE.search(body):
+        _reject_lone_surrogates(document)
     if not isinstance(document, dict):
         raise ValidationFailed(["body: expected a JSON object with a 'records' list"])
     if "records" not in document:
@@ -91,6 +108,34 @@ def parse_body(body: bytes):
     if not isinstance(records, list):
         raise ValidationFailed([f"records: expected a list, got {_kind(records)}"])
     return records, sorted(k for k in document if k != "records")
+
+
+def _reject_lone_surrogates(document):
+    """Refuses a document holding a string with a lone surrogate anywhere a batch keeps or
+    echoes strings (field names, values), naming where: such a string cannot be encoded as
+    UTF-8, so storing or answering it would fail half way."""
+    def bad(text):
+        try:
+            text.encode("utf-8")
+            return False
+        except UnicodeEncodeError:
+            return True
+
+    if not isinstance(document, dict):
+        return
+    errors = [f"{_show(k)}: field name is not valid Unicode (a lone surrogate escape)"
+              for k in document if bad(k)]
+    records = document.get("records")
+    for i, record in enumerate(records if isinstance(records, list) else []):
+        if not isinstance(record, dict):
+            continue
+        for key, value in record.items():
+            if bad(key):
+                errors.append(f"records[{i}]: field name {_show(key)} is not valid Unicode (a lone surrogate escape)")
+            elif isinstance(value, str) and bad(value):
+                errors.append(f"records[{i}].{_clip(key)}: {_show(value)} is not valid Unicode (a lone surrogate escape)")
+    if errors:
+        raise ValidationFailed(errors)
 
 
 def validate_batch(records: list, extra_top_level=(), max_records=10_000, now=None,
@@ -124,9 +169,9 @@ def validate_batch(records: list, extra_top_level=(), max_records=10_000, now=No
     if errors:
         raise ValidationFailed.sorted(errors)
 
-    warnings = [f"Ignored unknown top-level field '{k}'" for k in extra_top_level]
-    warnings += [f"Ignored unknown field '{k}' (in {n} records)" for k, n in sorted(unknown.items())]
-    return Batch(names, slots, statuses, values, warnings)
+    warnings = [f"Ignored unknown top-level field '{_clip(k)}'" for k in extra_top_level]
+    warnings += [f"Ignored unknown field '{_clip(k)}' (in {n} records)" for k, n in sorted(unknown.items())]
+    return Batch(names, slots, statuses, values, capped(warnings, MAX_WARNINGS, "warnings"))
 
 
 def _missing_fields(i, record):
@@ -202,7 +247,8 @@ def _metric_values(positions, records, names, errors):
         problem = _value_problem(records[k][metric], j)
         errors.append((i, FIELD_RANK[metric], f"{_where(i, names[k])}.{metric}: {problem}"))
     values[:, UPTIME_COLUMN] = np.minimum(values[:, UPTIME_COLUMN], UPTIME_CAP_DAYS)
-    return values.astype(np.float32)
+    with np.errstate(over="ignore"):  # a failing batch's out-of-range values are never stored
+        return values.astype(np.float32)
 
 
 def _as_array(flat, n):
@@ -227,14 +273,14 @@ def _value_problem(value, column):
     if value < 0:
         return f"{_show(value)} is below the minimum 0"
     if value > UPPER[column]:
-        return f"{_show(value)} is above the maximum 100"
+        return f"{_show(value)} is above the maximum {UPPER[column]:,.0f}"
     if metric in INTEGER_METRICS:
         return f"{_show(value)} is not an integer"
     return f"{_show(value)} is out of range"
 
 
 def _where(i, server_name):
-    return f"records[{i}] ({server_name})" if isinstance(server_name, str) else f"records[{i}]"
+    return f"records[{i}] ({_clip(server_name)})" if isinstance(server_name, str) else f"records[{i}]"
 
 
 def _show(value):
@@ -242,7 +288,11 @@ def _show(value):
         text = "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
     else:
         text = json.dumps(value)
-    return text if len(text) <= 60 else text[:57] + "..."
+    return _clip(text)
+
+
+def _clip(text):
+    return text if len(text) <= MAX_SHOWN else text[:MAX_SHOWN - 3] + "..."
 
 
 def _wrong_type(value, expected):

@@ -32,6 +32,16 @@ PERCENT_METRICS = frozenset(
         "disk_usage_pct",
     }
 )
+# Upper bounds of the metrics the contract leaves open ("0+"). Far above any real server, yet
+# small enough that float32 (the window store) keeps them finite, and the counts exact
+# (float32 holds every integer up to 2**24 = 16,777,216).
+OPEN_METRIC_MAXIMA = {
+    "net_in_mb_s": 1_000_000.0,  # 1 TB/s: ten 800 Gbit/s interfaces
+    "net_out_mb_s": 1_000_000.0,
+    "back_close_wait": 10_000_000,
+    "front_close_wait": 10_000_000,
+    "load_average": 1_000_000.0,
+}
 # uptime_days above this is accepted and stored as this (real servers run longer than a year).
 UPTIME_CAP_DAYS = 365
 

@@ -3,7 +3,7 @@
 batch_accepted: sent by actions.accept_batch after a batch is stored; kwargs team_id, tick,
 warmup_complete.
 server_forgotten: sent by actions.forget_server after a server's window is dropped; kwargs
-team_id, server_name (inference drops what it keeps of the server)."""
+team_id, server_name."""
 from django.dispatch import Signal
 
 batch_accepted = Signal()

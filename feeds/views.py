@@ -3,6 +3,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
+from django.http import UnreadablePostError
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -13,6 +14,7 @@ from core.throttles import KeyRateThrottle
 from . import openapi
 from .actions import accept_batch, forget_server
 from .records import BatchTooLarge, MalformedBody, ValidationFailed, parse_body, validate_batch
+from .windows import LimitExceeded
 
 
 def error(status, message, errors=None):
@@ -20,6 +22,14 @@ def error(status, message, errors=None):
     if errors is not None:
         body["errors"] = errors
     return Response(body, status=status)
+
+
+def limit_exceeded(exc: LimitExceeded):
+    """422 for the servers a team may hold (waiting will not help), 429 with Retry-After for
+    the servers it may add per hour."""
+    if exc.retry_after:  # the body of every 429 (rate limits too): {"detail": ...}
+        return Response({"detail": str(exc)}, status=429, headers={"Retry-After": str(exc.retry_after)})
+    return error(422, str(exc))
 
 
 class FeedDataView(APIView):
@@ -33,10 +43,12 @@ class FeedDataView(APIView):
         "replaces the stored one (same server and 5-minute slot), so retries never double-count.",
         request=openapi.FeedRequest,
         responses={
-            200: OpenApiResponse(openapi.FeedAccepted, description="accepted, warming_up or ignored (empty batch)"),
+            200: OpenApiResponse(openapi.FeedResult, description="accepted, warming_up or ignored (empty batch)"),
             400: OpenApiResponse(openapi.FeedError, description="Malformed JSON"),
+            408: OpenApiResponse(openapi.FeedError, description="Body not received within ARGUS_BODY_TIMEOUT"),
             413: OpenApiResponse(openapi.FeedError, description="Too many records or too large a body"),
-            422: OpenApiResponse(openapi.FeedError, description="Validation failed"),
+            422: OpenApiResponse(openapi.FeedError, description="Validation failed, or the batch would "
+                                 "take the team past ARGUS_MAX_SERVERS_PER_TEAM (nothing stored)"),
             **COMMON_ERRORS,
         },
     )
@@ -51,6 +63,8 @@ class FeedDataView(APIView):
                                    max_future=timedelta(seconds=settings.ARGUS_MAX_FUTURE_SECONDS))
         except RequestDataTooBig:
             return error(413, too_big)
+        except UnreadablePostError:  # the client hung up or missed the server's body deadline
+            return error(408, "Request body not received in time; nothing was stored.")
         except MalformedBody as exc:
             return error(400, str(exc))
         except BatchTooLarge as exc:
@@ -60,7 +74,10 @@ class FeedDataView(APIView):
         if not len(batch):
             return Response({"status": "ignored", "reason": "empty batch"})
 
-        stats = accept_batch(request.auth.team_id, batch)
+        try:
+            stats = accept_batch(request.auth.team_id, batch, limits=request.auth.team.server_limits)
+        except LimitExceeded as exc:
+            return limit_exceeded(exc)
         body = {
             "status": "accepted" if stats.warmup_complete else "warming_up",
             "records_received": len(batch),

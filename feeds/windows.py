@@ -14,7 +14,7 @@ import numpy as np
 from django.conf import settings
 
 from core import keys
-from core.redis import clock_arg, lua, run_script
+from core.redis import clock_arg, get_redis, lua, run_script
 
 from .records import Batch
 from .schema import METRICS
@@ -38,7 +38,27 @@ class TeamStats:
 APPEND_SCRIPT = lua("clock", "window_prune", "window_append")
 STATS_SCRIPT = lua("clock", "window_prune", "window_stats")
 FORGET_SCRIPT = lua("clock", "window_prune", "window_forget")
-READ_SCRIPT = lua("clock", "window_prune", "window_read")
+# Servers whose windows one round trip of read_windows fetches: 500 x 288 records x 61 bytes
+# is under 9 MB, and each command in it (one LRANGE of one window) is short, so a team of
+# 50,000 servers never holds Redis for long (one script reading them all held it 15.5 s).
+READ_CHUNK = 500
+
+
+class LimitExceeded(Exception):
+    """A batch would take the team past one of its limits; nothing of it was stored."""
+
+    def __init__(self, setting, held, adding, limit, retry_after):
+        self.setting, self.held, self.adding, self.limit = setting, held, adding, limit
+        self.retry_after = retry_after  # seconds until the limit allows this batch (0: not by waiting)
+        if setting == "ARGUS_MAX_SERVERS_PER_TEAM":
+            text = (f"Batch adds {adding} new servers to the {held} this team holds; the limit is "
+                    f"{limit} servers per team ({setting}). Nothing was stored. Forget servers with "
+                    f"DELETE /feed/servers/<name> or ask for a higher limit.")
+        else:
+            text = (f"Batch adds {adding} new servers; this team added {held} in the last hour and the "
+                    f"limit is {limit} new servers per hour ({setting}). Nothing was stored; retry "
+                    f"in {retry_after} seconds.")
+        super().__init__(text)
 
 
 def _head(team_id, now_ms):
@@ -70,12 +90,20 @@ def pack_batch(batch: Batch) -> dict:
     }
 
 
-def append_batch(team_id, batch: Batch, now_ms=None) -> TeamStats:
+def append_batch(team_id, batch: Batch, now_ms=None, limits=None) -> TeamStats:
+    """Stores the batch, or raises LimitExceeded (storing nothing) if its new servers would take
+    the team past `limits` (servers held, new servers per hour; default: the settings)."""
+    max_servers, max_new = limits or (settings.ARGUS_MAX_SERVERS_PER_TEAM, settings.ARGUS_MAX_NEW_SERVERS_PER_HOUR)
     team, head_keys, head_args = _head(team_id, now_ms)
     blobs = pack_batch(batch)
     window_keys = [team.window(name) for name in blobs]
-    args = [*head_args, RECORD.itemsize, settings.ARGUS_WINDOW_SLOTS, *blobs.values()]
-    tick, points, servers = run_script(APPEND_SCRIPT, head_keys + window_keys, args)
+    args = [*head_args, RECORD.itemsize, settings.ARGUS_WINDOW_SLOTS, max_servers, max_new, *blobs.values()]
+    result = run_script(APPEND_SCRIPT, [*head_keys, team.new_servers, *window_keys], args)
+    if result[0] == b"limit":
+        setting, held, adding, retry_ms = result[1].decode(), *result[2:]
+        limit = max_servers if setting == "ARGUS_MAX_SERVERS_PER_TEAM" else max_new
+        raise LimitExceeded(setting, held, adding, limit, -(-int(retry_ms) // 1000))
+    tick, points, servers = result
     return TeamStats(tick, points, servers)
 
 
@@ -102,13 +130,49 @@ class Snapshot:
     arrivals_ms: dict  # server name -> arrival of its last point (Redis clock)
 
 
-def read_windows(team_id, now_ms=None) -> Snapshot:
-    """All of a team's windows and its tick, consistent with each other, in one round trip."""
-    _, head_keys, head_args = _head(team_id, now_ms)
-    tick, updated, *flat = run_script(READ_SCRIPT, head_keys, head_args)
+def read_windows(team_id, now_ms=None, chunk=READ_CHUNK) -> Snapshot:
+    """All of a team's windows and its tick, READ_CHUNK servers per round trip (no single Redis
+    call reads more than one window, plus one listing of the team's server names, at most
+    ARGUS_MAX_SERVERS_PER_TEAM of them).
+
+    Not one atomic snapshot: a batch stored during the read may show in the windows read after
+    it. `tick` is read first, so the windows hold at least the points of that tick, and a run
+    labelled with it never claims more than it covers."""
+    servers = list_servers(team_id, now_ms)
     windows, arrivals = {}, {}
-    for name, arrival, blob in zip(flat[::3], flat[1::3], flat[2::3]):
-        if blob:
-            windows[name.decode()] = np.frombuffer(blob, dtype=RECORD)
-            arrivals[name.decode()] = int(float(arrival))
-    return Snapshot(tick, updated, windows, arrivals)
+    for names in (servers.names[i:i + chunk] for i in range(0, len(servers.names), chunk)):
+        windows_chunk = read_server_windows(team_id, names)
+        windows.update(windows_chunk)
+        arrivals.update((name, servers.arrivals_ms[name]) for name in windows_chunk)
+    return Snapshot(servers.tick, servers.updated_ms, windows, arrivals)
+
+
+@dataclass(frozen=True)
+class ServerList:
+    tick: int
+    updated_ms: int
+    names: list  # sorted
+    arrivals_ms: dict
+
+
+def list_servers(team_id, now_ms=None) -> ServerList:
+    """The team's tick and servers (after forgetting expired ones), without their windows."""
+    team, head_keys, head_args = _head(team_id, now_ms)
+    run_script(STATS_SCRIPT, head_keys, head_args)  # forgets servers past the TTL (bounded)
+    pipe = get_redis().pipeline(transaction=True)
+    pipe.hmget(team.meta, "tick", "updated")
+    pipe.zrange(team.seen, 0, -1, withscores=True)
+    (tick, updated), seen = pipe.execute()
+    arrivals = {name.decode(): int(score) for name, score in seen}
+    return ServerList(int(tick or 0), int(updated or 0), sorted(arrivals), arrivals)
+
+
+def read_server_windows(team_id, names) -> dict:
+    """server name -> RECORD array of the named servers, in one round trip (servers with no
+    window, forgotten meanwhile, are left out)."""
+    team = keys.team(team_id)
+    pipe = get_redis().pipeline(transaction=False)
+    for name in names:
+        pipe.lrange(team.window(name), 0, -1)
+    return {name: np.frombuffer(b"".join(records), dtype=RECORD)
+            for name, records in zip(names, pipe.execute()) if records}

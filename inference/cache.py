@@ -10,6 +10,9 @@ A write replaces all three at once and only if its tick is not older than the st
 import json
 import time
 
+import redis
+from django.conf import settings
+
 from core import keys
 from core.redis import get_redis, lua, run_script
 
@@ -19,8 +22,12 @@ WRITE_IF_NEWER = lua("cache_write")
 def store_predictions(team_id, document: dict, alerts: dict) -> bool:
     """Writes both documents atomically; False if a newer tick is already stored."""
     team = keys.team(team_id)
-    args = [json.dumps(document, separators=(",", ":")), json.dumps(alerts, separators=(",", ":")),
-            document["tick"], document["generated_at"], document["model"]["version"]]
+    # allow_nan=False: a NaN or infinity would make the served document invalid JSON; the run
+    # fails loudly instead (and the previous document stays).
+    args = [json.dumps(document, separators=(",", ":"), allow_nan=False),
+            json.dumps(alerts, separators=(",", ":"), allow_nan=False),
+            document["tick"], document["generated_at"], document["model"]["version"],
+            settings.ARGUS_PREDICTIONS_TTL]
     return bool(run_script(WRITE_IF_NEWER, [team.predictions, team.alerts, team.predictions_meta], args))
 
 
@@ -49,3 +56,51 @@ def predictions_json(team_id):
 
 def alerts_json(team_id):
     return get_redis().get(keys.team(team_id).alerts)
+
+
+def drop_server(team_id, server_name: str) -> bool:
+    """Removes a forgotten server from the stored documents at once (its predictions, alerts
+    and counts), instead of serving it until the next run. Optimistic: retried if a worker
+    writes a document meanwhile. True if the server was in them."""
+    team = keys.team(team_id)
+    client = get_redis()
+    with client.pipeline(transaction=True) as pipe:
+        while True:
+            try:
+                pipe.watch(team.predictions, team.alerts)
+                raw, raw_alerts = pipe.get(team.predictions), pipe.get(team.alerts)
+                if raw is None:
+                    return False
+                document = json.loads(raw)
+                entry = document["predictions"].pop(server_name, None)
+                held = entry is not None or server_name in document.get("insufficient_history", {})
+                if not held:
+                    return False
+                document.get("insufficient_history", {}).pop(server_name, None)
+                document["alerts"] = [a for a in document["alerts"] if a["server_name"] != server_name]
+                _remove_from_summary(document["summary"], entry, len(document.get("insufficient_history", {})))
+                alerts = json.loads(raw_alerts) if raw_alerts else {"alerts": []}
+                alerts["alerts"] = [a for a in alerts["alerts"] if a["server_name"] != server_name]
+                alerts["count"] = len(alerts["alerts"])
+                ttl = max(1, pipe.ttl(team.predictions))
+                pipe.multi()
+                pipe.set(team.predictions, json.dumps(document, separators=(",", ":"), allow_nan=False), ex=ttl)
+                pipe.set(team.alerts, json.dumps(alerts, separators=(",", ":"), allow_nan=False), ex=ttl)
+                pipe.execute()
+                return True
+            except redis.WatchError:
+                continue
+
+
+def _remove_from_summary(summary, entry, insufficient):
+    """The fleet summary without one server: counts exact; fleet_health and the fleet
+    probabilities stay as computed until the next run (they need every server's scores)."""
+    summary["insufficient_history"] = insufficient
+    if entry is None:
+        return
+    summary["total_servers"] -= 1
+    level = entry["alert"]["level"]
+    if level in summary:
+        summary[level] -= 1
+    if entry.get("stale"):
+        summary["stale_servers"] -= 1

@@ -5,21 +5,32 @@ team is queued and one running. This module owns the run's Redis state (core/key
   run:lock     the running task's id, while it runs
 
 A task clears `queued` when it starts, so a batch arriving during a run queues exactly one more
-run after it, and the last batch is always covered. The lock (expiring with the task's hard
-time limit) keeps a second run of the team from starting in parallel; a task that finds the
-lock taken marks itself as the queued run and retries; a redelivered task (its worker died) has
-the same id and takes its lock back at once. The task is sent by name, so this module and
-tasks.py do not import each other."""
+run after it, and the last batch is always covered. The lock keeps a second run of the team
+from starting in parallel; a task that finds the lock taken marks itself as the queued run and
+retries; a redelivered task (its worker died) has the same id and takes its lock back at once.
+
+The lock is a lease of ARGUS_RUN_LEASE seconds that the running task renews every third of
+that (keep_lease). A run cut off by a Redis outage, or a worker that froze, leaves a lock that
+expires within one lease, not one that blocks the team's predictions for the whole time limit.
+The task is sent by name, so this module and tasks.py do not import each other."""
+import logging
+import threading
+from contextlib import contextmanager
+
+import redis
 from celery import current_app
 from django.conf import settings
 
 from core import keys
-from core.redis import get_redis, lua, run_script
+from core.redis import get_redis, lua, redis_unavailable, run_script
+
+log = logging.getLogger(__name__)
 
 RUN_TASK = "inference.tasks.run_team"
 QUEUED_TTL = 600  # seconds; a queued flag whose task was lost (a purged queue) clears itself
 START_RUN = lua("run_start")
 FINISH_RUN = lua("run_finish")
+RENEW_LEASE = lua("run_refresh")
 
 
 def request_run(team_id, countdown=None) -> bool:
@@ -41,7 +52,38 @@ def start_run(team_id, task_id) -> bool:
     False if another run holds it (this task is then the queued run and should retry)."""
     team = keys.team(team_id)
     return bool(run_script(START_RUN, [team.run_queued, team.run_lock],
-                           [task_id, settings.ARGUS_RUN_TIME_LIMIT + 5, QUEUED_TTL]))
+                           [task_id, settings.ARGUS_RUN_LEASE, QUEUED_TTL]))
+
+
+def renew_lease(team_id, task_id) -> bool:
+    """Extends the run's lock by a lease; False if this task no longer holds it."""
+    return bool(run_script(RENEW_LEASE, [keys.team(team_id).run_lock], [task_id, settings.ARGUS_RUN_LEASE]))
+
+
+@contextmanager
+def keep_lease(team_id, task_id):
+    """Renews the run's lease every third of ARGUS_RUN_LEASE while the block runs. A renewal
+    that fails (Redis unreachable) is retried at the next beat; if the lease ran out meanwhile,
+    another run may start, which is harmless: the cache keeps the newest tick."""
+    done = threading.Event()
+
+    def beat():
+        while not done.wait(settings.ARGUS_RUN_LEASE / 3):
+            try:
+                if not renew_lease(team_id, task_id):
+                    log.warning("team %s: run %s lost its lease", team_id, task_id)
+            except redis.RedisError as exc:
+                if not redis_unavailable(exc):
+                    raise
+                log.warning("team %s: could not renew the run's lease (Redis unavailable)", team_id)
+
+    thread = threading.Thread(target=beat, name=f"argus-lease-{team_id}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        done.set()
+        thread.join()
 
 
 def finish_run(team_id, task_id):

@@ -1,4 +1,5 @@
 """Response shapes of the read endpoints, for the OpenAPI schema (documentation only)."""
+from drf_spectacular.utils import PolymorphicProxySerializer
 from rest_framework import serializers
 
 
@@ -88,3 +89,17 @@ class PredictionsDocument(serializers.Serializer):
     alerts = Alert(many=True)
     insufficient_history = serializers.DictField(child=serializers.IntegerField(),
                                                  help_text="Servers with fewer than 12 points: points held.")
+
+
+class PredictionsNotReady(serializers.Serializer):
+    """Before the team's first prediction: still warming up, or the first run not done yet."""
+
+    error = serializers.ChoiceField(choices=["insufficient_data", "pending"])
+    message = serializers.CharField()
+    predictions = serializers.DictField(help_text="Empty.")
+
+
+# 200 answers either shape.
+PredictionsResult = PolymorphicProxySerializer(
+    component_name="PredictionsResult", serializers=[PredictionsDocument, PredictionsNotReady],
+    resource_type_field_name=None)

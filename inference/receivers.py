@@ -1,5 +1,5 @@
-"""inference/ listens to feeds/ (which never imports inference): an accepted batch asks for a
-run; a forgotten server's seasonal state goes with it."""
+"""inference/ listens to feeds/ (which never imports inference): an accepted batch asks for a run;
+a forgotten server leaves the served predictions at once, and its seasonal state goes with it."""
 import logging
 
 from django.dispatch import receiver
@@ -8,6 +8,7 @@ from kombu.exceptions import OperationalError
 from core.redis import REDIS_DOWN_ERRORS
 from feeds.signals import batch_accepted, server_forgotten
 
+from . import cache
 from .dispatch import request_run
 from .seasonal_state import forget_state
 
@@ -27,5 +28,6 @@ def ask_for_a_run(sender, team_id, tick, warmup_complete, **kwargs):
 
 
 @receiver(server_forgotten)
-def forget_seasonal_state(sender, team_id, server_name, **kwargs):
+def drop_from_predictions(sender, team_id, server_name, **kwargs):
+    cache.drop_server(team_id, server_name)
     forget_state(team_id, server_name)

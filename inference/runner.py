@@ -12,7 +12,7 @@ from django.conf import settings
 
 from core.times import iso
 from feeds.schema import METRICS, SLOT_SECONDS, SLOTS_PER_DAY, STATUSES, cpu_pct_from_idle, profile_of
-from feeds.windows import RECORD, Snapshot, read_windows
+from feeds.windows import RECORD, Snapshot, list_servers, read_server_windows
 
 from . import cache, seasonal
 from .model.features import TARGETS, target_array
@@ -66,18 +66,42 @@ def fill_short_gaps(window: np.ndarray, max_fill: int) -> bool:
     return bool((gap_lengths > max_fill).any())
 
 
-def run_team_predictions(team_id, forecaster) -> dict:
+def run_team_predictions(team_id, forecaster, chunk=None) -> dict:
     """Runs the model for every server of the team with enough history and caches the result.
-    Returns the summary (for logs and tests)."""
+    Returns the summary (for logs and tests).
+
+    The fleet is read, aligned and forecast `chunk` servers at a time (ARGUS_RUN_CHUNK): a
+    worker holds the arrays of one chunk, about 35 KB a server (600 slots), never of the whole fleet."""
     started = time.perf_counter()
-    snapshot = read_windows(team_id)
-    if not snapshot.windows:
-        return {"tick": snapshot.tick, "servers": 0, "stored": False}
+    chunk = chunk or settings.ARGUS_RUN_CHUNK
+    servers = list_servers(team_id)
+    generated_at = time.time()
+    parts = DocumentParts(forecaster)
+    for names in (servers.names[i:i + chunk] for i in range(0, len(servers.names), chunk)):
+        windows = read_server_windows(team_id, names)
+        if windows:
+            snapshot = Snapshot(servers.tick, servers.updated_ms, windows,
+                                {name: servers.arrivals_ms[name] for name in windows})
+            parts.add(*forecast_chunk(team_id, snapshot, forecaster), generated_at)
+    if not parts.end_slots:
+        return {"tick": servers.tick, "servers": 0, "stored": False}
+    document, alerts = parts.assemble(servers.tick, generated_at, settings.ARGUS_STALE_SECONDS // SLOT_SECONDS)
+    document["compute_seconds"] = round(time.perf_counter() - started, 3)
+    stored = cache.store_predictions(team_id, document, alerts)
+    log.info("team %s tick %s: %d servers forecast, %d alerts, %.2fs%s", team_id, servers.tick,
+             len(document["predictions"]), alerts["count"], document["compute_seconds"],
+             "" if stored else " (newer kept)")
+    return {"tick": servers.tick, "servers": len(document["predictions"]), "stored": stored, **document["summary"]}
+
+
+def forecast_chunk(team_id, snapshot, forecaster):
+    """Aligns, forecasts (the served blend, inference.seasonal, with each server's kept state)
+    and trend-checks one chunk of servers."""
     inputs = align(
         snapshot,
         slots=max(settings.ARGUS_WINDOW_SLOTS, forecaster.max_encoder),
         max_fill_slots=settings.ARGUS_MAX_FILL_SECONDS // SLOT_SECONDS,
-        stale_slots=settings.ARGUS_STALE_SECONDS // SLOT_SECONDS,
+        stale_slots=settings.ARGUS_STALE_SECONDS // SLOT_SECONDS,  # within the chunk; redone in assemble()
     )
     profiles = [profile_of(name) for name in inputs.names]
     ok = forecaster.history_ok(inputs.values)
@@ -91,74 +115,85 @@ def run_team_predictions(team_id, forecaster) -> dict:
     last_day = windows[:, -SLOTS_PER_DAY:]  # the trend rules read yesterday from a day's window
     forecasts = raise_for_trends(forecasts, target_array(last_day))
     lines = connection_lines(last_day, forecaster.horizon)
-    document, alerts = build_documents(snapshot, inputs, profiles, ok, forecasts, lines, forecaster)
-    document["compute_seconds"] = round(time.perf_counter() - started, 3)
-    stored = cache.store_predictions(team_id, document, alerts)
-    log.info("team %s tick %s: %d servers forecast, %d alerts, %.2fs%s", team_id, snapshot.tick,
-             int(ok.sum()), alerts["count"], document["compute_seconds"], "" if stored else " (newer kept)")
-    return {"tick": snapshot.tick, "servers": int(ok.sum()), "stored": stored, **document["summary"]}
+    return snapshot, inputs, profiles, ok, forecasts, lines
 
 
-def build_documents(snapshot, inputs, profiles, ok, forecasts, lines, forecaster):
-    generated_at = time.time()
-    quantile_keys = [f"p{int(round(q * 100))}" for q in forecaster.quantiles]
-    p50 = forecaster.quantiles.index(0.5)
-    current = target_array(inputs.last_records["values"])  # [n, targets]
-    steps = np.arange(1, forecaster.horizon + 1) * SLOT_SECONDS
-    predictions, alerts, insufficient, scores = {}, [], {}, []
-    for k, i in enumerate(np.flatnonzero(ok)):
-        name, profile = inputs.names[i], profiles[i]
-        forecast = forecasts[k]
-        server_lines = {metric: (now[k], line[k]) for metric, (now, line) in lines.items()}
-        score = score_server(name, profile, current[i], forecast, forecaster.quantiles, server_lines)
-        scores.append(score)
-        alerts.extend(score.problems)
-        last = inputs.last_records[i]
-        rounded = np.round(forecast, 2)
-        predictions[name] = {
-            "risk_score": int(round(score.risk)),
-            "profile": profile,
-            "alert": score.alert,
-            "display_metrics": display_metrics(last),
-            "forecast": {
-                "timestamps": [iso(inputs.end_slots[i] * SLOT_SECONDS + s) for s in steps],
-                "cpu_pct": rounded[:, TARGETS.index("cpu_pct"), p50].tolist(),
-                "mem_pct": rounded[:, TARGETS.index("mem_used_pct"), p50].tolist(),
-                "quantiles": {t: {key: rounded[:, j, q].tolist() for q, key in enumerate(quantile_keys)}
-                              for j, t in enumerate(TARGETS)},
-            },
-            "risks": score.metrics,
-            "last_point": iso(inputs.end_slots[i] * SLOT_SECONDS),
-            "last_received_age_seconds": round(generated_at - snapshot.arrivals_ms[name] / 1000, 1),
-            "stale": bool(inputs.stale[i]),
-            "gaps": bool(inputs.gaps[i]),
+class DocumentParts:
+    """The team's documents, collected chunk by chunk: per-server entries and scores, and each
+    server's newest slot, so that staleness (a lag behind the whole team's newest point) is
+    judged once every chunk is in."""
+
+    def __init__(self, forecaster):
+        self.forecaster = forecaster
+        self.predictions, self.alerts, self.insufficient, self.scores = {}, [], {}, []
+        self.end_slots = {}  # server -> newest slot, every server read
+
+    def add(self, snapshot, inputs, profiles, ok, forecasts, lines, generated_at):
+        forecaster = self.forecaster
+        quantile_keys = [f"p{int(round(q * 100))}" for q in forecaster.quantiles]
+        p50 = forecaster.quantiles.index(0.5)
+        current = target_array(inputs.last_records["values"])  # [n, targets]
+        steps = np.arange(1, forecaster.horizon + 1) * SLOT_SECONDS
+        self.end_slots.update(zip(inputs.names, inputs.end_slots.tolist()))
+        for k, i in enumerate(np.flatnonzero(ok)):
+            name, profile = inputs.names[i], profiles[i]
+            forecast = forecasts[k]
+            server_lines = {metric: (now[k], line[k]) for metric, (now, line) in lines.items()}
+            score = score_server(name, profile, current[i], forecast, forecaster.quantiles, server_lines)
+            self.scores.append((name, score))
+            self.alerts.extend(score.problems)
+            last = inputs.last_records[i]
+            rounded = np.round(forecast, 2)
+            self.predictions[name] = {
+                "risk_score": int(round(score.risk)),
+                "profile": profile,
+                "alert": score.alert,
+                "display_metrics": display_metrics(last),
+                "forecast": {
+                    "timestamps": [iso(inputs.end_slots[i] * SLOT_SECONDS + s) for s in steps],
+                    "cpu_pct": rounded[:, TARGETS.index("cpu_pct"), p50].tolist(),
+                    "mem_pct": rounded[:, TARGETS.index("mem_used_pct"), p50].tolist(),
+                    "quantiles": {t: {key: rounded[:, j, q].tolist() for q, key in enumerate(quantile_keys)}
+                                  for j, t in enumerate(TARGETS)},
+                },
+                "risks": score.metrics,
+                "last_point": iso(inputs.end_slots[i] * SLOT_SECONDS),
+                "last_received_age_seconds": round(generated_at - snapshot.arrivals_ms[name] / 1000, 1),
+                "stale": False,  # set in assemble()
+                "gaps": bool(inputs.gaps[i]),
+            }
+        for i in np.flatnonzero(~ok):
+            self.insufficient[inputs.names[i]] = int(np.isfinite(inputs.values[i, :, 0]).sum())
+
+    def assemble(self, tick, generated_at, stale_slots):
+        newest = max(self.end_slots.values())
+        for name, entry in self.predictions.items():
+            entry["stale"] = newest - self.end_slots[name] > stale_slots
+        alerts = sorted(self.alerts, key=lambda a: (-a["risk_score"], a["server_name"]))
+        scores = [score for _, score in self.scores]
+        levels = [s.alert["level"] for s in scores]
+        summary = {
+            "total_servers": len(scores),
+            **{level: levels.count(level) for level in ("critical", "warning", "degraded", "healthy")},
+            "fleet_health": round(float(np.mean([100 - s.risk for s in scores])), 1) if scores else 100.0,
+            "prob_30m": round(fleet_probability([s.prob_30m for s in scores]), 4),
+            "prob_8h": round(fleet_probability([s.prob_8h for s in scores]), 4),
+            "stale_servers": sum(entry["stale"] for entry in self.predictions.values()),
+            "insufficient_history": len(self.insufficient),
         }
-    for i in np.flatnonzero(~ok):
-        insufficient[inputs.names[i]] = int(np.isfinite(inputs.values[i, :, 0]).sum())
-    alerts.sort(key=lambda a: (-a["risk_score"], a["server_name"]))
-    levels = [s.alert["level"] for s in scores]
-    summary = {
-        "total_servers": len(scores),
-        **{level: levels.count(level) for level in ("critical", "warning", "degraded", "healthy")},
-        "fleet_health": round(float(np.mean([100 - s.risk for s in scores])), 1) if scores else 100.0,
-        "prob_30m": round(fleet_probability([s.prob_30m for s in scores]), 4),
-        "prob_8h": round(fleet_probability([s.prob_8h for s in scores]), 4),
-        "stale_servers": int(inputs.stale[ok].sum()),
-        "insufficient_history": len(insufficient),
-    }
-    timestamp = iso(generated_at)
-    document = {
-        "timestamp": timestamp,
-        "generated_at": round(generated_at, 3),
-        "data_timestamp": iso(inputs.end_slots.max() * SLOT_SECONDS),
-        "tick": snapshot.tick,
-        "model": {"version": forecaster.version, "device": forecaster.device},
-        "summary": summary,
-        "predictions": predictions,
-        "alerts": alerts,
-        "insufficient_history": insufficient,
-    }
-    return document, {"timestamp": timestamp, "tick": snapshot.tick, "count": len(alerts), "alerts": alerts}
+        timestamp = iso(generated_at)
+        document = {
+            "timestamp": timestamp,
+            "generated_at": round(generated_at, 3),
+            "data_timestamp": iso(newest * SLOT_SECONDS),
+            "tick": tick,
+            "model": {"version": self.forecaster.version, "device": self.forecaster.device},
+            "summary": summary,
+            "predictions": dict(sorted(self.predictions.items())),
+            "alerts": alerts,
+            "insufficient_history": dict(sorted(self.insufficient.items())),
+        }
+        return document, {"timestamp": timestamp, "tick": tick, "count": len(alerts), "alerts": alerts}
 
 
 def display_metrics(record) -> dict:

@@ -2,10 +2,11 @@
 prediction and whether it is stale."""
 import time
 
+import redis
 from django.conf import settings
 from rest_framework import serializers
 
-from core.redis import REDIS_DOWN_ERRORS
+from core.redis import redis_unavailable
 from core.status import StatusPart, StatusRequest
 from core.times import iso
 from feeds.windows import team_stats
@@ -32,7 +33,9 @@ class PredictionStatus(serializers.Serializer):
 def prediction_status(request: StatusRequest) -> dict:
     try:
         workers = live_workers()
-    except REDIS_DOWN_ERRORS:
+    except redis.RedisError as exc:
+        if not redis_unavailable(exc):
+            raise
         return {"model_loaded": False, "workers": 0}
     status = {"model_loaded": bool(workers), "workers": len(workers),
               "model_version": workers[0]["model"] if workers else None}
@@ -46,12 +49,18 @@ def prediction_status(request: StatusRequest) -> dict:
     return status
 
 
-def predictions_stale(stats, meta) -> bool:
-    """True when the team's newest batch has waited more than ARGUS_PREDICTIONS_STALE_SECONDS
-    without a prediction covering it (no worker running, or workers far behind)."""
-    if meta is not None and meta["tick"] >= stats.tick:
-        return False
-    return stats.updated_ms > 0 and time.time() - stats.updated_ms / 1000 > settings.ARGUS_PREDICTIONS_STALE_SECONDS
+def predictions_stale(stats, meta, now=None) -> bool:
+    """True when the team has batches its stored predictions do not cover and those predictions
+    were computed more than ARGUS_PREDICTIONS_STALE_SECONDS ago (or, with none ever computed,
+    the newest batch has waited that long): no worker running, runs failing, workers far behind.
+
+    Judged by the predictions' age, not the newest batch's: a feeder keeps sending while runs
+    fail, so the newest batch is always young and would hide a freeze."""
+    now = time.time() if now is None else now
+    limit = settings.ARGUS_PREDICTIONS_STALE_SECONDS
+    if meta is not None:
+        return meta["tick"] < stats.tick and now - meta["generated_at"] > limit
+    return stats.updated_ms > 0 and now - stats.updated_ms / 1000 > limit
 
 
 PART = StatusPart(PredictionStatus, prediction_status)

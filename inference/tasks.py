@@ -2,7 +2,7 @@
 from celery import shared_task
 
 from . import worker  # connects the per-process model loading to Celery's signals
-from .dispatch import RUN_TASK, finish_run, start_run
+from .dispatch import RUN_TASK, finish_run, keep_lease, start_run
 from .runner import run_team_predictions
 
 
@@ -13,6 +13,7 @@ def run_team(self, team_id):
     if not start_run(team_id, self.request.id):
         raise self.retry(countdown=1)  # another run of the team is in progress
     try:
-        return run_team_predictions(team_id, worker.get_forecaster())
+        with keep_lease(team_id, self.request.id):
+            return run_team_predictions(team_id, worker.get_forecaster())
     finally:
         finish_run(team_id, self.request.id)

@@ -28,7 +28,7 @@ class PredictionsCurrentView(APIView):
         description="The document the workers computed for the team's latest covered tick, with "
         "`age_seconds` since it was computed. Before the first prediction: "
         '`{"error": "insufficient_data", ...}` (HTTP 200).',
-        responses={200: OpenApiResponse(openapi.PredictionsDocument), **COMMON_ERRORS},
+        responses={200: OpenApiResponse(openapi.PredictionsResult), **COMMON_ERRORS},
     )
     def get(self, request):
         team_id = request.auth.team_id

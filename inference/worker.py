@@ -49,8 +49,8 @@ def heartbeat():
         return
     try:
         pipe = get_redis().pipeline()
-        pipe.zadd(keys.WORKERS, {_worker_id: time.time()})
-        pipe.hset(keys.WORKERS_INFO, _worker_id, json.dumps({"model": _forecaster.version, "device": _forecaster.device}))
+        pipe.zadd(keys.workers(), {_worker_id: time.time()})
+        pipe.hset(keys.workers_info(), _worker_id, json.dumps({"model": _forecaster.version, "device": _forecaster.device}))
         pipe.execute()
     except REDIS_DOWN_ERRORS:
         log.warning("heartbeat: Redis unreachable")
@@ -59,9 +59,9 @@ def heartbeat():
 def live_workers() -> list:
     """[{"worker", "model", "device"}] of processes that sent a heartbeat recently."""
     redis = get_redis()
-    redis.zremrangebyscore(keys.WORKERS, "-inf", time.time() - 10 * ALIVE_SECONDS)
-    alive = [w.decode() for w in redis.zrangebyscore(keys.WORKERS, time.time() - ALIVE_SECONDS, "+inf")]
-    info = redis.hmget(keys.WORKERS_INFO, alive) if alive else []
+    redis.zremrangebyscore(keys.workers(), "-inf", time.time() - 10 * ALIVE_SECONDS)
+    alive = [w.decode() for w in redis.zrangebyscore(keys.workers(), time.time() - ALIVE_SECONDS, "+inf")]
+    info = redis.hmget(keys.workers_info(), alive) if alive else []
     return [{"worker": w, **json.loads(i or "{}")} for w, i in zip(alive, info)]
 
 
@@ -80,7 +80,7 @@ def _load_model_in_child(**kwargs):
 @worker_process_shutdown.connect
 def _say_goodbye(**kwargs):
     try:
-        get_redis().zrem(keys.WORKERS, _worker_id)
-        get_redis().hdel(keys.WORKERS_INFO, _worker_id)
+        get_redis().zrem(keys.workers(), _worker_id)
+        get_redis().hdel(keys.workers_info(), _worker_id)
     except REDIS_DOWN_ERRORS:
         pass

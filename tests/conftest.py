@@ -38,6 +38,12 @@ def _use_private_redis(redis_url, settings):
     redis.Redis.from_url(redis_url).flushall()
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # the production hasher is slow on purpose; tests log in often
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def redis_client(redis_url):
     return redis.Redis.from_url(redis_url)

@@ -44,7 +44,8 @@ class LiveStack:
         port = free_port()
         env = {**self.env, **{k: str(v) for k, v in settings.items()}}
         process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "argus_project.wsgi", "--bind", f"127.0.0.1:{port}",
+            [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "argus_project" / "gunicorn.conf.py"),
+             "argus_project.wsgi", "--bind", f"127.0.0.1:{port}",
              "--workers", str(workers), "--log-level", "warning"],
             env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=open(self.tmp_path / f"web-{port}.log", "w"),
         )
@@ -60,7 +61,7 @@ class LiveStack:
 
         env = {**self.env, "PYTHON": sys.executable, **{k: str(v) for k, v in settings.items()}}
         client = redis.Redis.from_url(self.env["REDIS_URL"])
-        before = set(client.zrange("argus:workers", 0, -1))
+        before = set(client.zrange("argus:workers", 0, -1))  # ARGUS_REDIS_PREFIX's default
         log = open(self.tmp_path / f"worker-{len(self.processes)}.log", "w")
         process = subprocess.Popen([str(ROOT / "bin" / "worker"), "--hostname", f"w{len(self.processes)}@%h"],
                                    env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)

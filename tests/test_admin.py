@@ -52,3 +52,41 @@ def test_the_team_page_lists_its_keys_by_prefix(admin_client, team_a):
     page = admin_client.get(f"/admin/feeds/team/{team_a.team.pk}/change/").content.decode()
     assert team_a.api_key.prefix in page
     assert team_a.key not in page
+
+
+def login(username, password):
+    from django.test import Client
+
+    browser = Client()
+    response = browser.post("/admin/login/?next=/admin/", {"username": username, "password": password})
+    return response.status_code == 302 and browser.get("/admin/").status_code == 200
+
+
+def test_repeated_wrong_passwords_lock_the_username_out_even_for_the_right_one(db, settings):
+    User.objects.create_superuser("root", "root@example.com", "right")
+    User.objects.create_superuser("other", "other@example.com", "right")
+    assert login("root", "right")
+    for _ in range(settings.ARGUS_LOGIN_MAX_FAILURES):
+        assert not login("root", "wrong")
+    assert not login("root", "right")  # locked for ARGUS_LOGIN_LOCKOUT_SECONDS
+    assert login("other", "right")  # other usernames are not
+
+
+def test_a_successful_login_clears_the_failures(db, settings):
+    User.objects.create_superuser("root", "root@example.com", "right")
+    for _ in range(settings.ARGUS_LOGIN_MAX_FAILURES - 1):
+        assert not login("root", "wrong")
+    assert login("root", "right")
+    for _ in range(settings.ARGUS_LOGIN_MAX_FAILURES - 1):
+        assert not login("root", "wrong")
+    assert login("root", "right")
+
+
+def test_the_lockout_lasts_a_window_then_the_username_may_try_again(db, settings, redis_client):
+    User.objects.create_superuser("root", "root@example.com", "right")
+    for _ in range(settings.ARGUS_LOGIN_MAX_FAILURES):
+        login("root", "wrong")
+    [counter] = redis_client.keys("argus:login-failures:*")
+    assert 0 < redis_client.ttl(counter) <= settings.ARGUS_LOGIN_LOCKOUT_SECONDS
+    redis_client.delete(counter)  # the window ends (not waited for here)
+    assert login("root", "right")

@@ -1,15 +1,17 @@
 """Coalesced dispatch against a real Redis broker (no worker: the queue is inspected)."""
 import json
+import time
 
 import pytest
 
 from core import keys
-from inference.dispatch import finish_run, request_run, start_run
+from inference.dispatch import finish_run, keep_lease, renew_lease, request_run, start_run
 from tests.factories import make_batch
 
 
 def queued_tasks(redis_client):
-    return [json.loads(m)["headers"]["argsrepr"] for m in redis_client.lrange("inference", 0, -1)]
+    # the queue key carries the installation prefix (settings.CELERY_BROKER_TRANSPORT_OPTIONS)
+    return [json.loads(m)["headers"]["argsrepr"] for m in redis_client.lrange("argus:celery:inference", 0, -1)]
 
 
 def test_at_most_one_run_per_team_is_queued(redis_client):
@@ -64,3 +66,42 @@ def test_a_batch_is_still_accepted_when_the_broker_is_unreachable(live_stack, re
     assert response.json()["rolling_window_size"] == 100
     assert queued_tasks(redis_client) == []
     assert redis_client.keys("argus:{*}:run:queued") == []  # so the next batch asks again
+
+
+def test_a_run_lock_is_a_short_lease_not_the_whole_time_limit(redis_client, settings):
+    assert settings.ARGUS_RUN_LEASE < settings.ARGUS_RUN_TIME_LIMIT
+    assert start_run(7, "task-1") is True
+    assert 0 < redis_client.ttl(keys.team(7).run_lock) <= settings.ARGUS_RUN_LEASE
+
+
+def test_only_the_holder_renews_the_lease(redis_client, settings):
+    lock = keys.team(7).run_lock
+    start_run(7, "task-1")
+    redis_client.expire(lock, 1)
+    assert renew_lease(7, "task-2") is False
+    assert redis_client.ttl(lock) == 1
+    assert renew_lease(7, "task-1") is True
+    assert redis_client.ttl(lock) == settings.ARGUS_RUN_LEASE
+
+
+def test_a_running_task_keeps_renewing_its_lease(redis_client, settings):
+    settings.ARGUS_RUN_LEASE = 1  # renewed every third of a second
+    lock = keys.team(7).run_lock
+    start_run(7, "task-1")
+    with keep_lease(7, "task-1"):
+        redis_client.expire(lock, 1000)
+        for _ in range(100):  # up to 10 s for the next renewal
+            if redis_client.ttl(lock) <= 1:
+                break
+            time.sleep(0.1)
+        assert redis_client.ttl(lock) <= 1, "the lease was not renewed"
+    finish_run(7, "task-1")
+    assert redis_client.get(lock) is None
+
+
+def test_a_lock_left_by_a_run_cut_off_mid_way_expires_and_the_next_run_starts(redis_client):
+    assert start_run(7, "task-1") is True  # its worker then lost Redis and never finished
+    assert start_run(7, "task-2") is False
+    redis_client.pexpire(keys.team(7).run_lock, 1)  # one lease later (not waited for here)
+    time.sleep(0.01)
+    assert start_run(7, "task-2") is True

@@ -332,3 +332,67 @@ def test_a_team_id_in_the_body_is_ignored(client, team_a, team_b):
     post(client, team_a, body=body)
     assert team_stats(team_b.team.id).points == 0
     assert team_stats(team_a.team.id).points == 2
+
+
+# --- hostile input: refused whole and clearly, before anything is stored ---------------------
+
+@pytest.mark.parametrize("field, value, maximum", [
+    ("load_average", 1e39, "1,000,000"), ("net_in_mb_s", 1e308, "1,000,000"),
+    ("net_out_mb_s", 2e6, "1,000,000"), ("back_close_wait", 10**8, "10,000,000"),
+])
+def test_it_rejects_open_ended_metrics_above_their_documented_maximum(client, team_a, redis_client, field, value, maximum):
+    records = make_batch(2)
+    records[1][field] = value
+    response = post(client, team_a, records)
+    assert response.status_code == 422
+    assert response.json()["errors"] == [f"records[1] (ppdb002).{field}: {json.dumps(value)} is above the maximum {maximum}"]
+    assert_nothing_stored(team_a, redis_client)
+
+
+def test_it_stores_the_documented_maxima_as_finite_numbers(client, team_a):
+    record = make_record(load_average=1_000_000.0, net_in_mb_s=1_000_000.0, front_close_wait=10_000_000)
+    assert post(client, team_a, [record]).status_code == 200
+    stored = read_windows(team_a.team.id).windows["ppdb001"]["values"]
+    assert np.isfinite(stored).all()
+    assert stored[0, METRICS.index("front_close_wait")] == 10_000_000
+
+
+@pytest.mark.parametrize("where", ["field name", "server name", "top-level field name", "status"])
+def test_it_rejects_a_lone_surrogate_before_storing_anything(client, team_a, redis_client, where):
+    records = make_batch(2)
+    body = json.dumps({"records": records})
+    lone = '"ppdb\\ud800x"'
+    body = {
+        "field name": body.replace('"status": "healthy"', f'"status": "healthy", {lone}: 1', 1),
+        "server name": body.replace('"ppdb002"', lone),
+        "top-level field name": body.replace('{"records"', f'{{{lone}: 1, "records"'),
+        "status": body.replace('"healthy"', lone, 1),
+    }[where]
+    response = post(client, team_a, body=body)
+    assert response.status_code == 422
+    [message] = response.json()["errors"]
+    assert "not valid Unicode" in message and "\\ud800" in message
+    assert_nothing_stored(team_a, redis_client)
+
+
+def test_it_answers_400_to_deeply_nested_json(client, team_a, redis_client):
+    body = '{"records": [' + "[" * 100_000 + "]" * 100_000 + "]}"
+    response = post(client, team_a, body=body)
+    assert response.status_code == 400
+    assert response.json() == {"status": "error", "message": "Malformed JSON: nested too deeply"}
+    assert_nothing_stored(team_a, redis_client)
+
+
+def test_it_caps_the_warnings_list_like_the_errors_list(client, team_a):
+    record = make_record(**{f"extra_{i:04d}": 1 for i in range(250)})
+    response = post(client, team_a, [record])
+    assert response.status_code == 200
+    warnings = response.json()["warnings"]
+    assert len(warnings) == 101
+    assert warnings[-1] == "... and 150 more warnings"
+
+
+def test_a_huge_unknown_field_name_is_quoted_back_clipped(client, team_a):
+    response = post(client, team_a, [make_record(**{"x" * 100_000: 1})])
+    assert response.status_code == 200
+    assert response.json()["warnings"] == [f"Ignored unknown field '{'x' * 57}...' (in 1 records)"]

@@ -38,8 +38,8 @@ def test_the_docs_page_loads_its_scripts_from_this_server(client):
 def test_the_schema_documents_every_field_status_returns(client, team_a, redis_client):
     """Each app's /status part documents its own fields; none is returned undocumented."""
     client.post("/feed/data", {"records": make_batch(3)}, format="json", **team_a.headers)
-    redis_client.zadd(keys.WORKERS, {"w1": time.time()})  # a live worker, as its heartbeat says
-    redis_client.hset(keys.WORKERS_INFO, "w1", json.dumps({"model": "tft-x", "device": "cpu"}))
+    redis_client.zadd(keys.workers(), {"w1": time.time()})  # a live worker, as its heartbeat says
+    redis_client.hset(keys.workers_info(), "w1", json.dumps({"model": "tft-x", "device": "cpu"}))
     cache.store_predictions(team_a.team.id, {"tick": 1, "generated_at": time.time(), "model": {"version": "tft-x"}},
                             {"count": 0, "alerts": []})
     with_key = client.get("/status", **team_a.headers).json()

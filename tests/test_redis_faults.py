@@ -119,3 +119,51 @@ def test_a_batch_cut_off_mid_write_leaves_nothing(client, team_a, settings, redi
         settings.REDIS_URL = redis_url
     assert list(redis_client.scan_iter(f"argus:{{{team_a.team.id}}}:w:*")) == []
     assert team_stats(team_a.team.id).points == 0 and read_windows(team_a.team.id).windows == {}
+
+
+@pytest.fixture
+def own_redis_client(own_redis, settings):
+    """This process's requests go to a redis-server the test may make busy or full."""
+    import redis
+
+    url, _, _ = own_redis
+    settings.REDIS_URL = url
+    return redis.Redis.from_url(url)
+
+
+def test_a_full_redis_gives_503_with_retry_after_not_500(client, team_a, own_redis_client):
+    own_redis_client.config_set("maxmemory-policy", "noeviction")
+    own_redis_client.config_set("maxmemory", 1)  # any write is now refused with OOM
+    try:
+        response = client.post("/feed/data", json.dumps({"records": make_batch(3)}),
+                               content_type="application/json", **team_a.headers)
+    finally:
+        own_redis_client.config_set("maxmemory", 0)
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "5"
+    assert "Nothing was stored" in response.json()["detail"]
+    assert team_stats(team_a.team.id).points == 0
+
+
+def test_a_redis_busy_running_a_script_gives_503_with_retry_after_not_500(client, team_a, own_redis_client):
+    import redis
+
+    own_redis_client.config_set("busy-reply-threshold", 50)  # ms before others get BUSY
+    spin = "local t0 = redis.call('TIME')[1] while redis.call('TIME')[1] - t0 < 3 do end return 1"
+    other_connection = redis.Redis(port=own_redis_client.connection_pool.connection_kwargs["port"])
+    spinner = threading.Thread(target=lambda: other_connection.eval(spin, 0))
+    spinner.start()
+    try:
+        while True:  # until the script has run past the threshold
+            try:
+                own_redis_client.ping()
+            except redis.ResponseError as exc:
+                assert str(exc).startswith("BUSY")
+                break
+        feed = client.post("/feed/data", json.dumps({"records": make_batch(3)}),
+                           content_type="application/json", **team_a.headers)
+        health = client.get("/health")
+    finally:
+        spinner.join()
+    assert (feed.status_code, feed.headers["Retry-After"]) == (503, "5")
+    assert (health.status_code, health.json()["redis_reachable"]) == (503, False)

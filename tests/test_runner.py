@@ -114,3 +114,33 @@ def test_a_run_reads_and_writes_only_its_own_team(team_a, team_b, tiny_model, ti
     assert cache.predictions_json(team_b.team.id) is None
     run_team_predictions(team_a.team.id, tiny_model)
     assert cache.predictions_json(team_b.team.id) is None
+
+
+def test_a_run_in_chunks_of_two_servers_writes_the_same_document(team_a, tiny_model, tiny_fleet):
+    records, _ = tiny_fleet
+    store_last_hours(team_a.team.id, records, hours=6)
+    lagging = records[records["server_name"] == records["server_name"].iloc[0]]
+    lagging = lagging[lagging["timestamp"] < records["timestamp"].max() - pd.Timedelta(hours=2)].tail(24)
+    store_last_hours(team_a.team.id, lagging.assign(server_name="aaa001"), hours=48)  # first chunk, stale
+
+    def document(chunk):
+        run_team_predictions(team_a.team.id, tiny_model, chunk=chunk)
+        body = json.loads(cache.predictions_json(team_a.team.id))
+        for volatile in ("age_seconds", "timestamp", "generated_at", "compute_seconds"):
+            body.pop(volatile)
+        for entry in body["predictions"].values():
+            entry.pop("last_received_age_seconds")
+        return body
+
+    whole, chunked = document(chunk=10_000), document(chunk=2)
+    assert chunked["predictions"]["aaa001"]["stale"] is True  # judged against the whole team
+    assert chunked["summary"]["stale_servers"] == 1
+    assert (chunked["tick"], chunked["insufficient_history"]) == (whole["tick"], whole["insufficient_history"])
+    assert list(chunked["predictions"]) == list(whole["predictions"])  # every server, in name order
+    for name, entry in whole["predictions"].items():
+        other = chunked["predictions"][name]
+        assert (other["stale"], other["last_point"], other["gaps"]) == (entry["stale"], entry["last_point"], entry["gaps"])
+        # the same up to float noise of a row's place in the batch (see the renamed-server test)
+        for target, quantiles in entry["forecast"]["quantiles"].items():
+            for q, values in quantiles.items():
+                np.testing.assert_allclose(other["forecast"]["quantiles"][target][q], values, rtol=0, atol=0.011)

@@ -46,3 +46,28 @@ def test_it_reports_redis_unreachable_without_a_key(client, settings):
     response = client.get("/status")
     assert response.status_code == 200
     assert response.json()["redis_reachable"] is False
+
+
+def test_predictions_are_stale_when_runs_stop_while_batches_keep_coming(client, team_a):
+    import time
+
+    from inference import cache
+
+    # the last run finished 20 minutes ago, covering tick 1; runs have failed since (a Redis
+    # outage mid-run), while the feeder kept sending: the newest batch is seconds old
+    client.post("/feed/data", {"records": make_batch(3)}, format="json", **team_a.headers)
+    old = {"tick": 1, "generated_at": time.time() - 1200, "model": {"version": "m"}}
+    cache.store_predictions(team_a.team.id, old, {"tick": 1, "count": 0, "alerts": []})
+    client.post("/feed/data", {"records": make_batch(3, "2025-01-15T10:05:00")}, format="json", **team_a.headers)
+    assert client.get("/status", **team_a.headers).json()["predictions_stale"] is True
+
+
+def test_predictions_covering_the_newest_batch_are_not_stale_however_old(client, team_a):
+    import time
+
+    from inference import cache
+
+    client.post("/feed/data", {"records": make_batch(3)}, format="json", **team_a.headers)
+    old = {"tick": 1, "generated_at": time.time() - 1200, "model": {"version": "m"}}
+    cache.store_predictions(team_a.team.id, old, {"tick": 1, "count": 0, "alerts": []})
+    assert client.get("/status", **team_a.headers).json()["predictions_stale"] is False

@@ -1,12 +1,18 @@
 -- Append one validated batch to a team's rolling windows, atomically (one script = one step).
--- After window_prune.lua: KEYS[4..] one window list per server; ARGV[4] record size in bytes,
--- ARGV[5] window length in slots, then one packed blob per server in KEYS order. A blob is
--- that server's new records sorted by slot, one per slot; each record starts with its slot
--- as a little-endian uint32.
+-- After window_prune.lua: KEYS[4] the team's new-servers zset, KEYS[5..] one window list per
+-- server; ARGV[4] record size in bytes, ARGV[5] window length in slots, ARGV[6] the most
+-- servers the team may hold, ARGV[7] the most servers it may add in an hour, then one packed
+-- blob per server in KEYS order. A blob is that server's new records sorted by slot, one per
+-- slot; each record starts with its slot as a little-endian uint32.
+-- The team's limits are checked first, so a batch that would break one stores nothing and
+-- returns {'limit', name, held, adding, retry_ms}. Otherwise it returns {tick, points, servers}.
 -- A window is a list of records sorted by slot. New records are merged into its tail: in the
 -- usual case (a newer slot) that pops nothing and pushes one record; a re-sent slot replaces
 -- the stored one; an out-of-order batch pops back to where it belongs and pushes the merge.
+-- Cost: a few commands per server of the batch (at most ARGUS_MAX_RECORDS servers).
 local record_size, window_slots = tonumber(ARGV[4]), tonumber(ARGV[5])
+local max_servers, max_new_per_hour = tonumber(ARGV[6]), tonumber(ARGV[7])
+local new_servers_key, HOUR_MS, FIRST_WINDOW = KEYS[4], 3600000, 5
 
 local function slot_of(record)
   return (struct.unpack('<I4', record))
@@ -18,9 +24,38 @@ local function push_all(key, records)
   end
 end
 
+-- the limits: servers held at once, servers first seen in the last hour
+local adding = {}
+for k = FIRST_WINDOW, #KEYS do
+  local server = string.sub(KEYS[k], #window_prefix + 1)
+  if not redis.call('ZSCORE', seen, server) then adding[#adding + 1] = server end
+end
+if #adding > 0 then
+  local held = redis.call('ZCARD', seen)
+  if held + #adding > max_servers then
+    return {'limit', 'ARGUS_MAX_SERVERS_PER_TEAM', held, #adding, 0}
+  end
+  redis.call('ZREMRANGEBYSCORE', new_servers_key, '-inf', now - HOUR_MS)
+  local recent = redis.call('ZCARD', new_servers_key)
+  if recent + #adding > max_new_per_hour then
+    local oldest = redis.call('ZRANGE', new_servers_key, 0, 0, 'WITHSCORES')[2]
+    local retry_ms = oldest and (tonumber(oldest) + HOUR_MS - now) or HOUR_MS
+    return {'limit', 'ARGUS_MAX_NEW_SERVERS_PER_HOUR', recent, #adding, retry_ms}
+  end
+  for i = 1, #adding, 1000 do
+    local args = {}
+    for j = i, math.min(i + 999, #adding) do
+      args[#args + 1] = now
+      args[#args + 1] = adding[j]
+    end
+    redis.call('ZADD', new_servers_key, unpack(args))
+  end
+  redis.call('PEXPIRE', new_servers_key, HOUR_MS)
+end
+
 local count_args, seen_args, points_delta = {}, {}, 0
-for k = 4, #KEYS do
-  local key, blob = KEYS[k], ARGV[k + 2]
+for k = FIRST_WINDOW, #KEYS do
+  local key, blob = KEYS[k], ARGV[k + 3]
   local incoming = {}
   for pos = 1, #blob, record_size do
     incoming[#incoming + 1] = string.sub(blob, pos, pos + record_size - 1)

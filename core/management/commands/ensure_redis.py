@@ -10,7 +10,8 @@ from core.redis import redis_reachable
 
 class Command(BaseCommand):
     help = ("Make sure Redis answers at REDIS_URL. If nothing does and the URL is on this machine, "
-            "start a private redis-server there (no persistence) that outlives this command.")
+            "start a private redis-server there that outlives this command, with an append-only "
+            "file in --dir (fsync every second), so a restart keeps the windows.")
 
     def add_arguments(self, parser):
         parser.add_argument("--dir", default=str(settings.BASE_DIR / "var" / "redis"),
@@ -23,5 +24,6 @@ class Command(BaseCommand):
         url = urlparse(settings.REDIS_URL)
         if url.hostname not in ("127.0.0.1", "localhost", "::1"):
             raise CommandError(f"Redis does not answer at {settings.REDIS_URL}; start it or fix REDIS_URL.")
-        start_redis_server(url.port or 6379, Path(dir), daemonize=True)
-        self.stdout.write(f"Started a private redis-server at {settings.REDIS_URL} (log in {dir}/redis.log)")
+        start_redis_server(url.port or 6379, Path(dir), daemonize=True, persistent=True)
+        self.stdout.write(f"Started a private redis-server at {settings.REDIS_URL} (append-only file and log "
+                          f"in {dir})")
