@@ -158,7 +158,6 @@ def band_scale(actual: np.ndarray, centre: np.ndarray, low: np.ndarray, high: np
     return float(np.clip(np.quantile(np.abs(d) / side, COVERAGE), *BAND_SCALE_LIMITS))
 
 
-
 def forecast(forecaster, values: np.ndarray, end_slots: np.ndarray, server_profiles: list, states: list,
              chunk_size: int = 128) -> np.ndarray:
     """The served forecasts [n, horizon, len(TARGETS), quantiles] for windows values [n, W, 14]
@@ -184,9 +183,9 @@ def forecast(forecaster, values: np.ndarray, end_slots: np.ndarray, server_profi
     for d, i in enumerate(due):
         refresh_skill(states[i], cyclic[i], int(end_slots[i]), backtests[d][..., CYCLIC_INDEX, :], (lo, mid, hi))
     served = model.copy()
+    if W < DAY + LEVEL_SLOTS + SMOOTH_SLOTS // 2:
+        return served  # too short a window to hold a yesterday: the model alone
     for i in np.flatnonzero(np.isfinite(model[:, 0, 0, mid])):
-        if W < DAY + LEVEL_SLOTS + SMOOTH_SLOTS // 2:
-            continue
         now_profile = fold_profile(states[i].profile, cyclic[i, -DAY:], end_slots[i] - np.arange(DAY - 1, -1, -1))
         own = own_forecasts(cyclic[i], int(end_slots[i]), now_profile, H)
         served[i][:, CYCLIC_INDEX, :] = blended(model[i][:, CYCLIC_INDEX, :], own, states[i], (lo, mid, hi))

@@ -129,3 +129,13 @@ def test_a_new_server_gets_the_models_forecast_until_something_else_was_tested(t
     np.testing.assert_allclose(served[..., 1], model[..., 1], atol=1e-5)
     ordered = (model[..., 0] <= model[..., 1]) & (model[..., 1] <= model[..., 2])  # a barely trained model's may cross
     np.testing.assert_allclose(served[ordered], model[ordered], atol=1e-5)
+
+
+def test_with_a_window_of_one_day_the_model_is_served_alone(tiny_model):
+    """ARGUS_WINDOW_SLOTS=288 saves Redis memory; the blend then has no yesterday to use."""
+    values = np.full((1, DAY, len(METRICS)), 10.0, np.float32)
+    values[0, :, CPU] = 100 - rhythm(np.arange(DAY))
+    state = SeasonalState.new()
+    served, model = served_and_model(tiny_model, values, np.array([9 * DAY]), [state])
+    np.testing.assert_array_equal(served, model)
+    assert state.skill_slot == -1  # nothing was backtested
