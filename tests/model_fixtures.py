@@ -12,6 +12,7 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 NAB_DIR = Path(__file__).resolve().parent / "data" / "nab"
+REAL_DIR = Path(__file__).resolve().parent / "data" / "real"
 
 
 @pytest.fixture(scope="session")

@@ -5,7 +5,7 @@ import sys
 
 import numpy as np
 import pytest
-from model_fixtures import NAB_DIR, REPO, tiny_fleet, tiny_model, tiny_model_dir  # noqa: F401
+from model_fixtures import NAB_DIR, REAL_DIR, REPO, tiny_fleet, tiny_model, tiny_model_dir  # noqa: F401
 
 from inference import baselines
 from inference.evaluation import evaluate, origins, series_class
@@ -75,15 +75,16 @@ def test_train_model_writes_a_model_that_loads(tmp_path):
                   "--batches-per-epoch", "2", "--batch-size", "8", "--hidden-size", "8",
                   "--val-days", "1", "--no-progress", "--output", str(tmp_path / "m"),
                   "--threads", "1", "--loader-workers", "1",  # batches built in a forked process
-                  "--loss", "natural",
-                  "--extra-series", str(NAB_DIR / "ec2_cpu_utilization_24ae8d.csv"))
+                  "--loss", "natural", "--fold", "train",  # 24ae8d is an evaluation-fold host: left out
+                  "--extra-series", str(NAB_DIR / "ec2_cpu_utilization_24ae8d.csv"), str(REAL_DIR / "smd_sample.csv.gz"))
     summary = json.loads(out.strip().splitlines()[-1].removeprefix("summary: "))
     assert summary["epochs_run"] == 1 and summary["size_bytes"] < 10 * 1024 * 1024
     from inference.model.storage import load_forecaster
 
     fc = load_forecaster(tmp_path / "m", device="cpu")
-    assert fc.training["extra_series"] == ["ec2_cpu_utilization_24ae8d.csv"]
+    assert fc.training["extra_series"] == ["ec2_cpu_utilization_24ae8d.csv", "smd_sample.csv.gz"]
     assert "--loss natural" in fc.training["command"]
     assert "--threads 1 --loader-workers 1" in fc.training["command"]
     assert [type(m).__name__ for m in fc.network.loss.metrics] == ["QuantileLoss"] * 6
-    assert fc.training["sources"] == {"simulated": 3, "nab:ec2_cpu_utilization_24ae8d.csv": 1}
+    assert fc.training["sources"] == {"simulated": 3, "smd:machine-1-5": 1}
+    assert "--fold train" in fc.training["command"]

@@ -36,7 +36,11 @@ class Command(BaseCommand):
                                  "mixed (default): scaled plus 0.2 x natural (see docs/model.md)")
         parser.add_argument("--max-minutes", type=float, default=None, help="stop after this long")
         parser.add_argument("--extra-series", nargs="*", default=[], metavar="FILE",
-                            help="real series to train on too (NAB timestamp,value or feed CSV)")
+                            help="real series to train on too (NAB timestamp,value, wide real-host "
+                                 "series_id or feed CSV)")
+        parser.add_argument("--fold", choices=("all", "train"), default="all",
+                            help="train: only the extra series of the host split's training fold "
+                                 "(series_io.host_fold), so evaluate_model --fold eval stays unseen")
         parser.add_argument("--extra-copies", type=int, default=1,
                             help="sample each extra series this many times per epoch")
         parser.add_argument("--threads", type=int, default=None, help="torch threads")
@@ -52,7 +56,7 @@ class Command(BaseCommand):
 
         from inference.model.storage import save_forecaster
         from inference.model.training import Series, TrainConfig, train_forecaster
-        from inference.series_io import read_series_file, records_to_series
+        from inference.series_io import host_fold, read_series_file, records_to_series
         from inference.simulator import simulate_fleet
 
         if o["threads"]:
@@ -69,6 +73,8 @@ class Command(BaseCommand):
         for path in o["extra_series"]:
             try:
                 for s in read_series_file(path):
+                    if o["fold"] == "train" and host_fold(s["group"]) != "train":
+                        continue
                     for k in range(o["extra_copies"]):
                         extras.append(Series.of({**s, "name": f"{s['name']}#{k}"}))
             except (OSError, ValueError) as e:
@@ -94,11 +100,12 @@ class Command(BaseCommand):
                 if k in ("servers", "days", "seed", "incident_rate", "epochs", "batches_per_epoch",
                          "batch_size", "val_days", "patience", "hidden_size", "learning_rate",
                          "target_weights", "loss", "max_minutes", "extra_series", "extra_copies",
-                         "threads", "loader_workers", "accelerator")
+                         "threads", "loader_workers", "accelerator", "fold")
                 and v not in (None, [])),
             "simulated": {"servers": o["servers"], "days": o["days"], "seed": o["seed"],
                           "incident_rate": o["incident_rate"]},
             "extra_series": [Path(p).name for p in o["extra_series"]],
+            "fold": o["fold"],
         }
         self.stdout.write(f"training on {len(series)} series ...")
         result = train_forecaster(series, cfg, description=description)
