@@ -37,6 +37,7 @@ import numpy as np
 
 from feeds.schema import SLOT_SECONDS, SLOTS_PER_DAY
 
+from .baselines import LEVEL_DECAY, LEVEL_WINDOW
 from .model.features import TARGETS, clip_to_ranges, target_array
 
 CYCLIC = ("cpu_pct", "load_average")
@@ -45,9 +46,8 @@ BACKTESTS = 3  # 8-hour stretches, ending now, 8 and 16 hours ago
 REFRESH_SLOTS = 12  # weights and bands are recomputed after an hour of new data
 PROFILE_ALPHA = 0.25
 SKILL_POWER = 8
-LEVEL_SLOTS = 12  # "the last hour"
+LEVEL_SLOTS = LEVEL_WINDOW  # "the last hour", as the level-adjusted seasonal naive baseline reads it
 SMOOTH_SLOTS = 13  # an hour, centred
-LEVEL_DECAY = 0.97
 COVERAGE = 0.85  # asked of the backtests; the next hours hold a little less (docs/model.md)
 BAND_SCALE_LIMITS = (0.2, 20.0)
 DAY = SLOTS_PER_DAY
