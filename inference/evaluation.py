@@ -55,10 +55,11 @@ def series_class(y: np.ndarray) -> str:
 
 
 def evaluate(forecaster, series: list[dict], chunk_size: int = 128, autoets: bool = False,
-             origin_days: int = 1) -> dict:
+             origin_days: int = 1, window: int | None = None) -> dict:
     """series: dicts with name, profile, end_time, values [T, 14] and optionally eval_targets
     (the targets that are real for this series; default all six). origin_days > 1 keeps every
-    such day's origin only (a sample, for the slow AutoETS)."""
+    such day's origin only (a sample, for the slow AutoETS). window: the slots a worker reads
+    per server (ARGUS_WINDOW_SLOTS; default what the blend and the model can use)."""
     H = forecaster.horizon
     qs = list(forecaster.quantiles)
     lo, mid, hi = qs.index(0.1), qs.index(0.5), qs.index(0.9)
@@ -67,7 +68,8 @@ def evaluate(forecaster, series: list[dict], chunk_size: int = 128, autoets: boo
             for t0 in origins(len(s["values"]), H, every=SEASON * origin_days)]
     if not jobs:
         raise ValueError("no series is long enough for one origin (24 h + 8 h)")
-    served, model = served_forecasts(forecaster, series, jobs, chunk_size)
+    served, model = served_forecasts(forecaster, series, jobs, chunk_size,
+                                     window or seasonal.window_slots(forecaster))
     targets = [target_array(np.asarray(s["values"], dtype=np.float32)) for s in series]
 
     per_pair = {}
@@ -122,11 +124,11 @@ def evaluate(forecaster, series: list[dict], chunk_size: int = 128, autoets: boo
     return {"summary": result, "by_target": by_target, "by_class": by_class, "rows": rows}
 
 
-def served_forecasts(forecaster, series, jobs, chunk_size):
+def served_forecasts(forecaster, series, jobs, chunk_size, W):
     """(what Argus serves, the model's own forecast) [jobs, H, targets, quantiles] for each
-    (series, origin): the served one through inference.seasonal with the state a server that has
-    been running since the series began would have (its profile of every day before the window)."""
-    W = max(seasonal.WINDOW_SLOTS, forecaster.max_encoder)
+    (series, origin) from windows of W slots: the served one through inference.seasonal with the
+    state a server that has been running since the series began would have (its profile of
+    every day before the window)."""
     windows, ends, profiles, states = [], [], [], []
     for si, t0 in jobs:
         s = series[si]

@@ -56,6 +56,12 @@ CYCLIC_INDEX = [TARGETS.index(t) for t in CYCLIC]
 SMOOTHED = CANDIDATES.index("smoothed_seasonal")
 
 
+def window_slots(forecaster) -> int:
+    """The window that gives the blend its backtests and every backtest all of the model's
+    inputs (for a model with lagged inputs: the day before its encoder)."""
+    return max(WINDOW_SLOTS, forecaster.history_slots + BACKTESTS * forecaster.horizon)
+
+
 @dataclass
 class SeasonalState:
     """One server's kept state: its daily profile of the CYCLIC metrics (slot of day -> value,

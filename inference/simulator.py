@@ -12,6 +12,8 @@ rounded records). Only the records are model inputs; incident state is never par
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
@@ -120,11 +122,28 @@ def _ramp(n, start, length):
     return np.clip(t / max(length, 1), 0, 1) * (t >= 0)
 
 
-def _simulate_server(name, profile, n, times, rng, incident_rate):
+@dataclass(frozen=True)
+class Variety:
+    """How a training host departs from its profile: its day runs on another clock (a time
+    zone, a batch schedule) and its CPU may jump between 5-minute points while its hourly
+    average stays smooth, as real hosts do and the profiles alone do not."""
+
+    shift_hours: float = 0.0
+    cpu_jitter: float = 0.0  # standard deviation of independent per-slot CPU noise, % points
+
+    @classmethod
+    def draw(cls, rng) -> "Variety":
+        shift = rng.uniform(0, 24) if rng.random() < 0.5 else 0.0
+        jitter = rng.uniform(2, 12) if rng.random() < 0.3 else 0.0
+        return cls(shift, jitter)
+
+
+def _simulate_server(name, profile, n, times, rng, incident_rate, variety=Variety()):
     spec = PROFILE_SPECS[profile]
     cores = spec["cores"]
-    hours = (times % 86400) / 3600.0
-    dow = ((times // 86400) + 3) % 7  # Monday = 0
+    local = times + int(variety.shift_hours * 3600)
+    hours = (local % 86400) / 3600.0
+    dow = ((local // 86400) + 3) % 7  # Monday = 0
     weekend = dow >= 5
 
     # --- traffic: daily shape x weekly factor x slow AR noise x occasional level shifts (deploys)
@@ -172,6 +191,8 @@ def _simulate_server(name, profile, n, times, rng, incident_rate):
     spike = np.zeros(n)
     for i in np.flatnonzero(spikes):
         spike[i:i + int(rng.integers(1, 4))] += rng.exponential(12)
+    if variety.cpu_jitter:  # drawn only for such hosts: a fleet without variety is unchanged
+        busy = busy + rng.normal(0, variety.cpu_jitter, n)
     busy = np.clip(busy + spike, 0.02, 97.0)
 
     io_base, io_amp = spec["io"]
@@ -344,8 +365,11 @@ def _simulate_server(name, profile, n, times, rng, incident_rate):
 
 
 def simulate_fleet(n_servers: int, days: float, seed: int, start=None,
-                   incident_rate: float = 0.1):
+                   incident_rate: float = 0.1, variety: bool = False):
     """Simulate a fleet; returns (records, incidents) as DataFrames.
+
+    variety: each server draws a Variety (half run on another clock, three in ten jitter), for
+    training; without it (benchmarks, the demo) the profiles run on UTC as specified.
 
     records: timestamp, server_name, status and the 14 METRICS, one row per server per 5 minutes.
     incidents: server_name, kind, onset, breach_time (NaT if the series ends first), metric,
@@ -362,7 +386,8 @@ def simulate_fleet(n_servers: int, days: float, seed: int, start=None,
     frames, inc_rows = [], []
     for i, (name, profile) in enumerate(fleet_names(n_servers)):
         rng = np.random.default_rng([seed, i])
-        rec, status, labelled = _simulate_server(name, profile, n, epoch, rng, incident_rate)
+        twist = Variety.draw(np.random.default_rng([seed, i, 1])) if variety else Variety()
+        rec, status, labelled = _simulate_server(name, profile, n, epoch, rng, incident_rate, twist)
         df = pd.DataFrame({"timestamp": stamps, "server_name": name, "status": status})
         for m in METRICS:
             df[m] = rec[m]

@@ -54,12 +54,13 @@ def tiny_model(tiny_model_dir):
 
 @pytest.fixture(scope="session")
 def fleet_inputs(tiny_fleet):
-    """values [n, 288, 14], end_times and profiles for the last day of the tiny fleet."""
+    """values [n, 600, 14], end_times and profiles for the last 50 hours of the tiny fleet (the
+    window the runner reads: the encoder's day and the day before it, which the lagged inputs read)."""
     from inference.series_io import records_to_series
 
     records, _ = tiny_fleet
     series = records_to_series(records)
-    values = np.stack([s["values"][-288:] for s in series])
+    values = np.stack([s["values"][-600:] for s in series])
     end_times = np.array([s["end_time"] for s in series], dtype=np.int64)
     profiles = [s["profile"] for s in series]
     return values, end_times, profiles

@@ -118,3 +118,46 @@ def test_a_filled_disk_is_cleaned_up_back_to_about_where_it_was(fleet):
         assert (cleaned > before - 5).all() and (cleaned < before + 2).all(), (inc, cleaned)
         checked += 1
     assert checked >= 2
+
+
+def _one_server(variety, seed=5, days=7):
+    from inference.simulator import DEFAULT_START, _simulate_server
+
+    n = days * 288
+    times = DEFAULT_START.value // 10 ** 9 + 300 * np.arange(n, dtype=np.int64)
+    rec, _, _ = _simulate_server("ppapi001", "web_api", n, times, np.random.default_rng(seed), 0.0, variety)
+    return 100 - rec["cpu_idle_pct"]
+
+
+def test_a_host_on_another_clock_peaks_at_its_own_hours():
+    from inference.simulator import Variety
+
+    def day(cpu):  # the average day, hourly
+        return cpu.reshape(-1, 288).mean(axis=0).reshape(24, 12).mean(axis=1)
+
+    utc, shifted = day(_one_server(Variety())), day(_one_server(Variety(shift_hours=9)))
+    assert 9 <= np.argmax(utc) <= 17  # business hours, UTC
+    # the same day, about nine hours earlier on the UTC clock (its weekends fall on other UTC
+    # hours too, which blurs the average day a little)
+    best = max(range(24), key=lambda k: np.corrcoef(np.roll(shifted, k), utc)[0, 1])
+    assert abs(best - 9) <= 2
+
+
+def test_a_jittery_host_jumps_between_points_but_its_hourly_average_stays():
+    from inference.simulator import Variety
+
+    calm, jittery = _one_server(Variety()), _one_server(Variety(cpu_jitter=8))
+    step = lambda cpu: np.abs(np.diff(cpu)).mean()  # noqa: E731
+    hourly = lambda cpu: cpu.reshape(-1, 12).mean(axis=1)  # noqa: E731
+    assert step(jittery) > 3 * step(calm)
+    assert np.abs(hourly(jittery) - hourly(calm)).mean() < 3
+
+
+def test_variety_is_drawn_per_server_and_only_when_asked():
+    plain, _ = simulate_fleet(8, days=1, seed=4)
+    again, _ = simulate_fleet(8, days=1, seed=4, variety=False)
+    varied, _ = simulate_fleet(8, days=1, seed=4, variety=True)
+    pd.testing.assert_frame_equal(plain, again)
+    changed = [name for name, rows in varied.groupby("server_name")
+               if not np.allclose(rows["cpu_idle_pct"], plain.loc[plain["server_name"] == name, "cpu_idle_pct"])]
+    assert 0 < len(changed) < 8

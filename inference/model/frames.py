@@ -10,7 +10,7 @@ import pandas as pd
 from feeds.schema import SLOT_SECONDS
 
 from .features import KNOWN, OBSERVED, TARGETS, fill_gaps, metric_features, slot_times, time_features
-from .spec import MAX_ENCODER, MIN_HISTORY
+from .spec import MAX_ENCODER, MIN_HISTORY, SEASONAL_LAG
 
 
 @dataclass
@@ -25,13 +25,33 @@ class History:
     ok: np.ndarray  # bool [n]: enough history for a forecast
     first: np.ndarray  # int [n]: index in `window` of the first slot with data
     lengths: np.ndarray  # int [n]: encoder length, from `first` to the newest slot
+    values: np.ndarray  # [n, T, 14]: everything given, which the lagged inputs read
 
 
 def history(values: np.ndarray, max_encoder: int = MAX_ENCODER, min_history: int = MIN_HISTORY) -> History:
-    window = np.asarray(values)[:, -max_encoder:, :]
+    values = np.asarray(values)
+    window = values[:, -max_encoder:, :]
     has = np.isfinite(window).any(axis=2)
     first = np.argmax(has, axis=1)
-    return History(window, has, has.sum(axis=1) >= min_history, first, window.shape[1] - first)
+    return History(window, has, has.sum(axis=1) >= min_history, first, window.shape[1] - first, values)
+
+
+def yesterday_rows(values: np.ndarray, starts: np.ndarray, lag: int = SEASONAL_LAG) -> np.ndarray:
+    """Raw rows [n, lag, 14] of the `lag` slots before each encoder, which its lagged inputs
+    read: values [n, T, 14], encoders starting at index starts [n] of values.
+
+    Filled along time like the encoder (fill_gaps). A server with less history than that reads
+    its own first day in place of the day before it (a slot before its first data reads the
+    slot a day later, or its newest one): nothing is invented, and a young server's "yesterday"
+    is its own rhythm rather than a flat line."""
+    values = np.asarray(values, dtype=np.float32)
+    T = values.shape[1]
+    filled = fill_gaps(values)
+    has = np.isfinite(values).any(axis=2)
+    first_data = np.argmax(has, axis=1)[:, None]
+    j = np.asarray(starts)[:, None] - lag + np.arange(lag)[None, :]  # absolute slots wanted
+    src = np.where(j >= first_data, j, np.minimum(j + lag, T - 1))
+    return np.take_along_axis(filled, src[:, :, None], axis=1)
 
 
 def series_frame(name: str, profile: str, values: np.ndarray, end_time: int, time_idx_start: int = 0) -> pd.DataFrame:
@@ -60,15 +80,19 @@ def feature_frame(series) -> pd.DataFrame:
     return frame
 
 
-def prediction_frame(values, end_times, profiles, horizon: int) -> tuple[pd.DataFrame, np.ndarray]:
+def prediction_frame(values, end_times, profiles, horizon: int, lag: int) -> tuple[pd.DataFrame, np.ndarray]:
     """The frame pytorch-forecasting's predict() needs for the servers with enough history: each
-    server's window (from its first slot with data) plus `horizon` placeholder future rows.
+    server's yesterday_rows, its window (from its first slot with data) and `horizon`
+    placeholder future rows (lag: the model's, 0 for one without lagged inputs).
     Series are named server<i> after their row in values. Returns (frame, those rows)."""
     h = history(np.asarray(values, dtype=np.float32))
+    starts = h.values.shape[1] - h.lengths
+    yesterday = yesterday_rows(h.values, starts, lag)
     parts = []
     for i in np.flatnonzero(h.ok):
         encoder = fill_gaps(h.window[i:i + 1, h.first[i]:])[0]
-        rows = np.concatenate([encoder, np.repeat(encoder[-1:], horizon, axis=0)])
+        # the dataset computes lagged inputs by shifting rows, then drops the first `lag` rows
+        rows = np.concatenate([yesterday[i], encoder, np.repeat(encoder[-1:], horizon, axis=0)])
         end = int(end_times[i]) + SLOT_SECONDS * horizon
         parts.append(series_frame(f"server{i}", profiles[i], rows, end))
     return pd.concat(parts, ignore_index=True), np.flatnonzero(h.ok)

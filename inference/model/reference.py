@@ -9,6 +9,7 @@ import numpy as np
 
 from .features import clip_to_ranges
 from .frames import prediction_frame
+from .spec import SEASONAL_LAG
 from .runtime import quiet_lightning
 from .serving import Forecaster
 
@@ -19,7 +20,8 @@ def predict_with_library(fc: Forecaster, values, end_times, profiles, batch_size
     from pytorch_forecasting.data import NaNLabelEncoder
 
     out = np.full((len(values), fc.horizon, len(fc.targets), len(fc.quantiles)), np.nan, dtype=np.float32)
-    frame, ok_idx = prediction_frame(values, end_times, profiles, fc.horizon)
+    lag = SEASONAL_LAG if fc.lagged else 0
+    frame, ok_idx = prediction_frame(values, end_times, profiles, fc.horizon, lag)
     # The group id is bookkeeping only (not a model input): encode this frame's own names so
     # that predict() can report which row is which server.
     params = copy.deepcopy(fc.network.dataset_parameters)

@@ -12,10 +12,10 @@ import torch
 from feeds.schema import METRICS, SLOT_SECONDS
 
 from .features import KNOWN, OBSERVED, TARGETS, clip_to_ranges, fill_gaps, metric_features, time_features
-from .frames import history
-from .introspect import centred_on_last, extract_normalisers, weights_version
+from .frames import history, yesterday_rows
+from .introspect import centre_slots, extract_normalisers, lagged_targets, weights_version
 from .runtime import auto_device
-from .spec import HORIZON, MAX_ENCODER, MIN_HISTORY, QUANTILES, ModelLoadError
+from .spec import HORIZON, MAX_ENCODER, MIN_HISTORY, QUANTILES, SEASONAL_LAG, ModelLoadError
 
 FLOAT32_EPS = float(torch.finfo(torch.float32).eps)  # what EncoderNormalizer adds to the scale
 
@@ -38,7 +38,8 @@ class Forecaster:
         self.version = version or weights_version(network)
         self.x_reals = list(network.hparams.x_reals)
         self.x_categoricals = list(network.hparams.x_categoricals)
-        self.targets_centred_on_last = centred_on_last(network)
+        self.centre_slots = centre_slots(network)  # {target: k}: centred on its last k values
+        self.lagged = lagged_targets(network)  # {input: target}; empty for format 2 models
         if self.x_categoricals != ["profile"]:
             raise ModelLoadError(f"unexpected categorical inputs {self.x_categoricals}")
         self.to(device)
@@ -80,7 +81,10 @@ class Forecaster:
         with torch.inference_mode():
             for start in range(0, len(order), max(1, int(chunk_size))):
                 idx = order[start:start + chunk_size]
-                x = self._inputs(h.window[idx], h.first[idx], h.lengths[idx], end_times[idx], codes[idx])
+                yesterday = (yesterday_rows(h.values[idx], h.values.shape[1] - h.lengths[idx])
+                             if self.lagged else None)
+                x = self._inputs(h.window[idx], h.first[idx], h.lengths[idx], end_times[idx], codes[idx],
+                                 yesterday)
                 pred = self.network(x)["prediction"]
                 out[idx] = torch.stack(list(pred), dim=2).float().cpu().numpy()
         return clip_to_ranges(out, self.targets)
@@ -90,8 +94,14 @@ class Forecaster:
         unknown = classes.get("nan", 0)
         return np.array([classes.get(str(p), unknown) for p in profiles], dtype=np.int64)
 
-    def _inputs(self, window, first, lengths, end_times, codes) -> dict:
-        """The network's input dict, as TimeSeriesDataSet + its collate function would build it."""
+    @property
+    def history_slots(self) -> int:
+        """Slots of history a full forecast reads: the encoder and, for lagged inputs, the day before it."""
+        return self.max_encoder + (SEASONAL_LAG if self.lagged else 0)
+
+    def _inputs(self, window, first, lengths, end_times, codes, yesterday=None) -> dict:
+        """The network's input dict, as TimeSeriesDataSet + its collate function would build it.
+        yesterday: frames.yesterday_rows for the lagged inputs (None without them)."""
         B = len(lengths)
         M = int(lengths.max())
         steps = np.arange(M)
@@ -115,12 +125,23 @@ class Forecaster:
             mean = y.sum(axis=1) / L
             var = (np.where(valid, feats[t] - mean[:, None], 0.0) ** 2).sum(axis=1) / np.maximum(L - 1, 1)
             s = np.sqrt(var).astype(np.float32).astype(np.float64) + FLOAT32_EPS
-            if t in self.targets_centred_on_last:
-                c = feats[t][np.arange(B), lengths - 1]  # encoders are left-aligned
+            if t in self.centre_slots:
+                k = self.centre_slots[t]  # encoders are left-aligned and hold at least k values
+                recent = np.take_along_axis(feats[t], lengths[:, None] - k + np.arange(k)[None, :], axis=1)
+                c = recent.astype(np.float32).mean(axis=1, dtype=np.float32).astype(np.float64)
             else:
                 c = mean
             centers[t], scales[t] = c, s
             target_scale.append(torch.from_numpy(np.stack([c, s], axis=1).astype(np.float32)))
+
+        lagged = {}
+        if yesterday is not None:
+            # encoder step k reads slot k of [day before the encoder, encoder]; decoder step
+            # h (1-based) reads slot lengths - 1 + h, a day before it
+            source = metric_features(np.concatenate([yesterday, enc_raw], axis=1))
+            dec_idx = (lengths[:, None] - 1 + np.arange(1, self.horizon + 1)[None, :])
+            for name, t in self.lagged.items():
+                lagged[name] = (source[t][:, :M], np.take_along_axis(source[t], dec_idx, axis=1))
 
         R = len(self.x_reals)
         enc = np.zeros((B, M, R), dtype=np.float32)
@@ -135,6 +156,10 @@ class Forecaster:
                 dec[:, :, j] = (np.arange(self.horizon) / self.max_encoder)[None, :]
             elif name in self.targets:
                 enc[:, :, j] = (feats[name] - centers[name][:, None]) / scales[name][:, None]
+            elif name in lagged:
+                t = self.lagged[name]
+                enc[:, :, j] = (lagged[name][0] - centers[t][:, None]) / scales[t][:, None]
+                dec[:, :, j] = (lagged[name][1] - centers[t][:, None]) / scales[t][:, None]
             elif name.endswith("_center") and name[:-7] in self.targets:
                 v = _scale(scalers[name], centers[name[:-7]])[:, None]
                 enc[:, :, j] = v

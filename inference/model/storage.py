@@ -19,7 +19,7 @@ from feeds.schema import METRICS, SLOT_SECONDS
 from .features import KNOWN, OBSERVED, TARGETS
 from .runtime import auto_device, quiet_lightning
 from .serving import Forecaster
-from .spec import FORMAT, FORMAT_VERSION, HORIZON, MAX_ENCODER, QUANTILES, ModelLoadError
+from .spec import FORMAT, FORMAT_VERSION, HORIZON, MAX_ENCODER, QUANTILES, READABLE_VERSIONS, ModelLoadError
 
 CHECKPOINT_FILE = "model.ckpt"
 MANIFEST_FILE = "manifest.json"
@@ -64,8 +64,8 @@ def save_forecaster(fc: Forecaster, path) -> Path:
             "x_reals": list(fc.x_reals),
             "x_categoricals": list(fc.x_categoricals),
             "target_normalisation": {
-                t: f"per encoder window: (y - {'last value' if t in fc.targets_centred_on_last else 'mean'})"
-                   " / (std(ddof=1) + eps)" for t in fc.targets},
+                t: f"per encoder window: (y - {_centre_text(fc.centre_slots.get(t))}) / (std(ddof=1) + eps)"
+                for t in fc.targets},
         },
         "architecture": {
             "class": type(fc.network).__name__,
@@ -86,6 +86,10 @@ def save_forecaster(fc: Forecaster, path) -> Path:
     }
     (path / MANIFEST_FILE).write_text(json.dumps(manifest, indent=1, default=str) + "\n")
     return path
+
+
+def _centre_text(k) -> str:
+    return "mean" if k is None else "last value" if k == 1 else f"mean of the last {k} values"
 
 
 def _sha256(path: Path) -> str:
@@ -110,10 +114,10 @@ def load_forecaster(path, device=None) -> Forecaster:
         raise ModelLoadError(f"{path / MANIFEST_FILE} is not valid JSON: {e}")
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise ModelLoadError(f"{path} is not an {FORMAT} model directory")
-    if manifest.get("format_version") != FORMAT_VERSION:
+    if manifest.get("format_version") not in READABLE_VERSIONS:
         raise ModelLoadError(
             f"{path} has model format version {manifest.get('format_version')}; this Argus "
-            f"reads version {FORMAT_VERSION}. Retrain with `manage.py train_model`."
+            f"reads versions {', '.join(map(str, READABLE_VERSIONS))}. Retrain with `manage.py train_model`."
         )
     expected = {"targets": list(TARGETS), "quantiles": list(QUANTILES), "horizon": HORIZON,
                 "max_encoder": MAX_ENCODER, "input_metrics": list(METRICS)}

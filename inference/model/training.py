@@ -23,7 +23,7 @@ from .features import KNOWN, OBSERVED, TARGETS
 from .frames import feature_frame
 from .runtime import auto_device, quiet_lightning
 from .serving import Forecaster
-from .spec import CENTRED_ON_LAST, HORIZON, MAX_ENCODER, MIN_HISTORY, QUANTILES, SPECIAL_REALS
+from .spec import CENTRE_SLOTS, HORIZON, MAX_ENCODER, MIN_HISTORY, QUANTILES, SEASONAL_LAG, SPECIAL_REALS
 
 
 @dataclass
@@ -68,11 +68,15 @@ def dataset(frame: pd.DataFrame, randomize: bool):
         static_categoricals=["profile"],
         time_varying_known_reals=list(KNOWN),
         time_varying_unknown_reals=list(TARGETS) + list(OBSERVED),
+        # <target>_lagged_by_288: known for every decoder step (the lag exceeds the horizon) and
+        # normalised by the target's own window normaliser. The first day of each series only
+        # feeds these lags: samples start after it.
+        lags={t: [SEASONAL_LAG] for t in TARGETS},
         # Per-window normalisation: each sample's targets are scaled by the whole encoder's
         # standard deviation and centred on its mean or, with max_length [1, ...], on its last
         # point; no per-server normaliser (and no server identity) is stored or looked up.
         target_normalizer=MultiNormalizer(
-            [EncoderNormalizer(max_length=[1, MAX_ENCODER] if t in CENTRED_ON_LAST else None)
+            [EncoderNormalizer(max_length=[CENTRE_SLOTS[t], MAX_ENCODER] if t in CENTRE_SLOTS else None)
              for t in TARGETS]),
         categorical_encoders={
             "profile": NaNLabelEncoder(add_nan=True),

@@ -38,6 +38,9 @@ class Command(BaseCommand):
         parser.add_argument("--model", default=None, help="model directory (default: ARGUS_MODEL_DIR)")
         parser.add_argument("--device", default=None)
         parser.add_argument("--chunk-size", type=int, default=128)
+        parser.add_argument("--window", type=int, default=settings.ARGUS_WINDOW_SLOTS,
+                            help="slots of history per server, as the workers read them "
+                                 "(default: ARGUS_WINDOW_SLOTS)")
         parser.add_argument("--threads", type=int, default=None)
 
     def handle(self, *args, **o):
@@ -70,7 +73,8 @@ class Command(BaseCommand):
                 raise CommandError(f"seed {o['seed']} was used to train this model; pick another")
             records, _ = simulate_fleet(o["servers"], o["days"], o["seed"])
             series += records_to_series(records, source=f"simulated:seed{o['seed']}")
-        res = evaluate(fc, series, chunk_size=o["chunk_size"], autoets=o["autoets"], origin_days=o["origin_days"])
+        res = evaluate(fc, series, chunk_size=o["chunk_size"], autoets=o["autoets"], origin_days=o["origin_days"],
+                       window=o["window"])
         self.report(fc, series, res)
 
     def report(self, fc, series, res):

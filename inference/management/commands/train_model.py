@@ -18,6 +18,9 @@ class Command(BaseCommand):
         parser.add_argument("--days", type=float, default=21, help="simulated days per server")
         parser.add_argument("--seed", type=int, default=0, help="simulation and training seed")
         parser.add_argument("--incident-rate", type=float, default=0.1)
+        parser.add_argument("--variety", action="store_true",
+                            help="simulated hosts on other clocks and with 5-minute CPU jitter "
+                                 "(simulator.Variety), like real hosts")
         parser.add_argument("--epochs", type=int, default=20, help="maximum epochs")
         parser.add_argument("--batches-per-epoch", type=int, default=150)
         parser.add_argument("--batch-size", type=int, default=64)
@@ -65,7 +68,8 @@ class Command(BaseCommand):
         series = []
         if o["servers"] > 0:
             records, incidents = simulate_fleet(o["servers"], o["days"], o["seed"],
-                                                incident_rate=o["incident_rate"])
+                                                incident_rate=o["incident_rate"],
+                                                variety=o["variety"])
             series += [Series.of(s) for s in records_to_series(records, source="simulated")]
             self.stdout.write(f"simulated {o['servers']} servers x {o['days']} days "
                               f"(seed {o['seed']}, {len(incidents)} incidents)")
@@ -95,15 +99,16 @@ class Command(BaseCommand):
         )
         description = {
             "command": "manage.py train_model " + " ".join(
-                f"--{k.replace('_', '-')} {v if not isinstance(v, list) else ' '.join(v)}"
+                f"--{k.replace('_', '-')}"
+                + ("" if v is True else f" {v if not isinstance(v, list) else ' '.join(v)}")
                 for k, v in o.items()
-                if k in ("servers", "days", "seed", "incident_rate", "epochs", "batches_per_epoch",
+                if k in ("servers", "days", "seed", "incident_rate", "variety", "epochs", "batches_per_epoch",
                          "batch_size", "val_days", "patience", "hidden_size", "learning_rate",
                          "target_weights", "loss", "max_minutes", "extra_series", "extra_copies",
                          "threads", "loader_workers", "accelerator", "fold")
-                and v not in (None, [])),
+                and v is not False and v not in (None, [])),
             "simulated": {"servers": o["servers"], "days": o["days"], "seed": o["seed"],
-                          "incident_rate": o["incident_rate"]},
+                          "incident_rate": o["incident_rate"], "variety": o["variety"]},
             "extra_series": [Path(p).name for p in o["extra_series"]],
             "fold": o["fold"],
         }
