@@ -5,8 +5,8 @@
     python bench/inference.py --sizes 45,1000 --library-max 1000
 
 Each (method, fleet size) runs in its own child process so that peak RSS (ru_maxrss) belongs to
-that case alone. Inputs: the last 24 h of a simulated 45-server fleet, tiled to the fleet size with
-small noise (every server a full day's window, 14 metrics). Time is wall-clock for one call
+that case alone. Inputs: the newest slots of a simulated 45-server fleet, tiled to the fleet size with
+small noise (every server the history a forecast reads, 14 metrics). Time is wall-clock for one call
 (fast path: the median of --repeat calls after a warm-up call), excluding model loading.
 """
 from __future__ import annotations
@@ -68,7 +68,9 @@ def run_case(args) -> dict:
     t = time.perf_counter()
     fc = load_forecaster(model_dir(args.model), device=args.device)
     load_s = time.perf_counter() - t
-    values, end_times, profiles = make_inputs(args.n)
+    # fast path and library: the history a full forecast reads (the encoder's day, and the day
+    # before it for a model with lagged inputs); served: the window a worker reads
+    values, end_times, profiles = make_inputs(args.n, slots=fc.history_slots)
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     if fc.device.startswith("cuda"):
         torch.cuda.reset_peak_memory_stats()
@@ -114,7 +116,7 @@ METHODS = {"fast": "fast path", "library": "pytorch-forecasting predict()",
 
 
 def served_seconds(fc, args):
-    """What a worker's run computes (inference.seasonal over ARGUS_WINDOW_SLOTS windows, the
+    """What a worker's run computes (inference.seasonal over --window slots per server, the
     model's backtests for the twelfth of the servers whose weights are due), after a first run
     that refreshed every server (its time is reported as first_run_seconds)."""
     import numpy as np
@@ -122,7 +124,7 @@ def served_seconds(fc, args):
     from inference import seasonal
     from inference.seasonal import SeasonalState
 
-    values, end_times, profiles = make_inputs(args.n, slots=seasonal.WINDOW_SLOTS)
+    values, end_times, profiles = make_inputs(args.n, slots=args.window)
     end_slots = end_times // 300
     states = [SeasonalState.new() for _ in range(args.n)]
 
@@ -152,6 +154,8 @@ def main():
     p.add_argument("--device", default="cpu", help="cpu, cuda, or auto")
     p.add_argument("--model", default=None, help="model directory (default: the shipped model)")
     p.add_argument("--chunk-size", type=int, default=128)
+    p.add_argument("--window", type=int, default=600,
+                   help="slots per server in the served case (ARGUS_WINDOW_SLOTS; default its default)")
     p.add_argument("--repeat", type=int, default=3)
     p.add_argument("--library-max", type=int, default=10000,
                    help="largest fleet to also run through pytorch-forecasting's predict()")
@@ -171,7 +175,8 @@ def main():
                 continue
             cmd = [sys.executable, __file__, "--case", case, "--n", str(n),
                    "--threads", str(args.threads), "--chunk-size", str(args.chunk_size),
-                   "--repeat", str(args.repeat), "--device", args.device or "auto"]
+                   "--repeat", str(args.repeat), "--device", args.device or "auto",
+                   "--window", str(args.window)]
             if args.model:
                 cmd += ["--model", args.model]
             env = {**os.environ, "OMP_NUM_THREADS": str(args.threads)}
