@@ -33,6 +33,14 @@ class Span:
         return moment_of(self.end_slot)
 
 
+def reject_unknown(params, known):
+    """A parameter the endpoint does not take is a 400, not ignored: `server=` for `servers=`
+    would otherwise export every server."""
+    for name in params:
+        if name not in known:
+            raise BadParameter(_show(name), f"unknown parameter; this endpoint takes {', '.join(known)}")
+
+
 def parse_span(params, now: datetime = None) -> Span:
     """`start` (floored to the 5-minute grid) and `end` (exclusive): ISO 8601, UTC without a zone.
     Defaults: end now, start a day before end. At most MAX_SPAN apart."""

@@ -13,7 +13,7 @@ from feeds.schema import INTEGER_METRICS, METRICS, SLOT_SECONDS, STATUSES
 
 from . import openapi
 from .formatting import json_column
-from .params import parse_metrics, parse_servers, parse_span
+from .params import parse_metrics, parse_servers, parse_span, reject_unknown
 from .reading import export_csv, server_known, server_span
 
 BAD_PARAMETER = OpenApiResponse(Detail, description='A bad parameter, named: {"detail": "end: ..."}')
@@ -36,6 +36,7 @@ class ServerHistoryView(APIView):
         responses={200: openapi.ServerHistory, 400: BAD_PARAMETER, 404: Detail, **COMMON_ERRORS},
     )
     def get(self, request, server_name):
+        reject_unknown(request.query_params, ("start", "end", "metrics"))
         span = parse_span(request.query_params)
         metrics = parse_metrics(request.query_params.get("metrics"))
         team_id = request.auth.team_id
@@ -81,6 +82,7 @@ class ExportView(APIView):
                    400: BAD_PARAMETER, 404: Detail, **COMMON_ERRORS},
     )
     def get(self, request):
+        reject_unknown(request.query_params, ("start", "end", "servers"))
         span = parse_span(request.query_params)
         servers = parse_servers(request.query_params.get("servers"))
         team_id = request.auth.team_id

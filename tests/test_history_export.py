@@ -127,3 +127,11 @@ def test_a_client_asking_for_csv_gets_it_and_its_errors_as_json(client, team_a):
 
 def test_it_needs_a_key(client):
     assert client.get("/history/export.csv").status_code == 401
+
+
+def test_redis_unreachable_is_a_503(client, team_a, settings):
+    from core.local_redis import free_port
+
+    settings.REDIS_URL = f"redis://127.0.0.1:{free_port()}/0"
+    response, _ = export(client, team_a)
+    assert (response.status_code, response["Retry-After"]) == (503, "5")

@@ -107,6 +107,7 @@ def test_another_teams_server_is_a_404(client, team_a, team_b):
     ({"start": "2025-01-01", "end": "2025-02-02"}, "end: the range from start is 32 days; at most 31 days per request (split it)"),
     ({"start": "1999-12-31"}, "start: '1999-12-31' is outside 2000-2099"),
     ({"metrics": "cpu_user_pct,cpu_pct"}, "metrics: unknown metric 'cpu_pct'; known: " + ", ".join(METRICS)),
+    ({"metric": "cpu_user_pct"}, "'metric': unknown parameter; this endpoint takes start, end, metrics"),
 ])
 def test_a_bad_parameter_is_a_400_naming_it(client, team_a, params, message):
     response = history(client, team_a, **params)
@@ -137,3 +138,12 @@ def test_it_shares_the_read_rate_limit(client, team_a):
     feed_and_archive(client, team_a, [make_record("ppdb001", data_time(days_ago=1))])
     codes = [history(client, team_a).status_code for _ in range(31)]
     assert codes == [200] * 30 + [429]
+
+
+def test_redis_unreachable_is_a_503(client, team_a, settings):
+    from core.local_redis import free_port
+
+    settings.REDIS_URL = f"redis://127.0.0.1:{free_port()}/0"
+    response = history(client, team_a)
+    assert (response.status_code, response["Retry-After"]) == (503, "5")
+    assert response.json()["detail"].startswith("Storage unavailable")
