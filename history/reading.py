@@ -8,12 +8,12 @@ from django.db import connection
 from django.db.models.functions import Collate
 
 from core.times import iso
-from feeds.schema import METRICS, REQUIRED_FIELDS, SLOT_SECONDS, SLOTS_PER_DAY, STATUSES
+from feeds.schema import INTEGER_METRICS, METRICS, REQUIRED_FIELDS, SLOT_SECONDS, SLOTS_PER_DAY, STATUSES
 from feeds.windows import holds_server
 
 from . import packing
 from .days import day_of_number, first_slot
-from .formatting import metric_texts
+from .formatting import json_column, metric_texts
 from .models import ServerDay
 from .params import Span
 
@@ -49,6 +49,20 @@ def server_span(team_id, server_name: str, span: Span):
         statuses[offset + lo:offset + hi][kept] = day.statuses[lo:hi][kept]
         values[offset + lo:offset + hi][kept] = day.values[lo:hi][kept]
     return present, statuses, values
+
+
+def server_document(team_id, server_name: str, span: Span, metrics) -> dict:
+    """GET /history/servers/<name>'s body: every slot of the span, None where none is stored."""
+    present, statuses, values = server_span(team_id, server_name, span)
+    return {
+        "server_name": server_name,
+        "step_seconds": SLOT_SECONDS,
+        "start": iso(span.start.timestamp()),
+        "end": iso(span.end.timestamp()),
+        "timestamps": [iso(slot * SLOT_SECONDS) for slot in range(span.first_slot, span.end_slot)],
+        "metrics": {name: json_column(values[:, METRICS.index(name)], name in INTEGER_METRICS) for name in metrics},
+        "status": [STATUSES[code] if kept else None for code, kept in zip(statuses.tolist(), present.tolist())],
+    }
 
 
 def by_name():

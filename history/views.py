@@ -8,13 +8,10 @@ from rest_framework.views import APIView
 
 from core.openapi import COMMON_ERRORS, Detail
 from core.throttles import KeyRateThrottle
-from core.times import iso
-from feeds.schema import INTEGER_METRICS, METRICS, SLOT_SECONDS, STATUSES
 
 from . import openapi
-from .formatting import json_column
 from .params import parse_metrics, parse_servers, parse_span, reject_unknown
-from .reading import export_csv, server_known, server_span
+from .reading import export_csv, server_document, server_known
 
 BAD_PARAMETER = OpenApiResponse(Detail, description='A bad parameter, named: {"detail": "end: ..."}')
 
@@ -42,16 +39,7 @@ class ServerHistoryView(APIView):
         team_id = request.auth.team_id
         if not server_known(team_id, server_name):
             return unknown_server(server_name)
-        present, statuses, values = server_span(team_id, server_name, span)
-        return Response({
-            "server_name": server_name,
-            "step_seconds": SLOT_SECONDS,
-            "start": iso(span.start.timestamp()),
-            "end": iso(span.end.timestamp()),
-            "timestamps": [iso(slot * SLOT_SECONDS) for slot in range(span.first_slot, span.end_slot)],
-            "metrics": {name: json_column(values[:, METRICS.index(name)], name in INTEGER_METRICS) for name in metrics},
-            "status": [STATUSES[code] if kept else None for code, kept in zip(statuses.tolist(), present.tolist())],
-        })
+        return Response(server_document(team_id, server_name, span, metrics))
 
 
 class CSVRenderer(BaseRenderer):
