@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "core",
     "feeds",
     "inference",
+    "history",
 ]
 
 MIDDLEWARE = [
@@ -141,6 +142,8 @@ SPECTACULAR_SETTINGS = {
     "VERSION": VERSION,
     "SERVE_INCLUDE_SCHEMA": False,
     "REDOC_DIST": "SIDECAR",  # the docs page's JavaScript is served from here, not a CDN
+    # a server's status values appear in records and in history: one named enum for both
+    "ENUM_NAME_OVERRIDES": {"ServerStatusEnum": "feeds.schema.STATUSES"},
 }
 
 LOGGING = {
@@ -182,6 +185,17 @@ ARGUS_MAX_SERVERS_PER_TEAM = env_int("ARGUS_MAX_SERVERS_PER_TEAM", 50_000)
 ARGUS_MAX_NEW_SERVERS_PER_HOUR = env_int("ARGUS_MAX_NEW_SERVERS_PER_HOUR", 10_000)
 # Timestamps further than this many seconds ahead of the server clock are rejected.
 ARGUS_MAX_FUTURE_SECONDS = env_int("ARGUS_MAX_FUTURE_SECONDS", 3600)
+# Point history (history/): days of points kept in the database (data time, from today back);
+# points waiting in a team's Redis stream for the archiver, at most this many per server held
+# (2016 = a week of 5-minute slots: the archiver may stop for the whole window, 50 h, and a
+# week-long replay still fits; past it the oldest are dropped and counted in /status); and how
+# often the archiver runs (celery beat).
+ARGUS_HISTORY_DAYS = env_int("ARGUS_HISTORY_DAYS", 30)
+ARGUS_HISTORY_BUFFER_SLOTS = env_int("ARGUS_HISTORY_BUFFER_SLOTS", 2016)
+ARGUS_HISTORY_ARCHIVE_SECONDS = env_int("ARGUS_HISTORY_ARCHIVE_SECONDS", 30)
+if ARGUS_HISTORY_BUFFER_SLOTS < ARGUS_WINDOW_SLOTS:
+    raise ImproperlyConfigured("ARGUS_HISTORY_BUFFER_SLOTS must be at least ARGUS_WINDOW_SLOTS: an "
+                               "archiver stopped for less than the window must lose nothing")
 
 # Django reads the body only after our own size check, which answers 413 itself.
 DATA_UPLOAD_MAX_MEMORY_SIZE = ARGUS_MAX_BODY_BYTES
@@ -192,7 +206,15 @@ CELERY_TASK_IGNORE_RESULT = True  # results go to the prediction cache, not a re
 CELERY_TASK_SERIALIZER = "json"  # pickle + root makes Celery refuse to start
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_DEFAULT_QUEUE = "inference"
-CELERY_TASK_ROUTES = {"inference.tasks.*": {"queue": "inference"}}
+CELERY_TASK_ROUTES = {"inference.tasks.*": {"queue": "inference"}, "history.tasks.*": {"queue": "history"}}
+# celery beat (the Procfile's `beat`, one per installation) sends the archiver every
+# ARGUS_HISTORY_ARCHIVE_SECONDS, unless one still waits in the queue (history.beat: a stopped
+# worker never comes back to a backlog); its schedule lives in memory, no file to keep.
+CELERY_BEAT_SCHEDULER = "history.beat:Scheduler"
+CELERY_BEAT_SCHEDULE = {
+    "archive-history": {"task": "history.tasks.archive_history", "schedule": ARGUS_HISTORY_ARCHIVE_SECONDS,
+                        "options": {"queue": "history"}},
+}
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1  # one task at a time per process
 CELERY_TASK_ACKS_LATE = True  # a task is acknowledged after it ran, so a killed worker's run is redone
 CELERY_TASK_REJECT_ON_WORKER_LOST = True

@@ -4,6 +4,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
 
 from core import views as core_views
 from feeds import views as feed_views
+from history import views as history_views
 from inference import views as inference_views
 
 handler404 = "core.errors.json_404"
@@ -14,6 +15,8 @@ urlpatterns = [
     path("feed/servers/<path:server_name>", feed_views.ServerView.as_view(), name="feed-server"),
     path("predictions/current", inference_views.PredictionsCurrentView.as_view(), name="predictions-current"),
     path("alerts/active", inference_views.AlertsActiveView.as_view(), name="alerts-active"),
+    path("history/servers/<path:server_name>", history_views.ServerHistoryView.as_view(), name="history-server"),
+    path("history/export.csv", history_views.ExportView.as_view(), name="history-export"),
     path("status", core_views.StatusView.as_view(), name="status"),
     path("health", core_views.HealthView.as_view(), name="health"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

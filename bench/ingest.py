@@ -4,7 +4,8 @@
 
 Starts a private redis-server and one gunicorn worker (feed rate limit raised by setting),
 then sends batches of 45 and 1,000 records with advancing timestamps (windows fill and trim
-as in production). Reports validated records/s and p50/p99 latency per batch size, Redis
+as in production; every batch is also appended to the team's history stream, which no
+archiver drains here). Reports validated records/s and p50/p99 latency per batch size, Redis
 bytes per stored point, and the floor measured in the same run: json.loads of the same body
 plus one pipelined write of every record, with no HTTP and no validation."""
 import argparse
@@ -109,10 +110,14 @@ def main():
             ratios[servers] = np.median(http) / np.median(floor)
 
         team_keys = [k for k in client.scan_iter("argus:*") if b":rate:" not in k]
-        used = sum(client.memory_usage(k, samples=0) for k in team_keys)
+        history = [k for k in team_keys if b":history:" in k]  # the copy waiting for the archiver
+        used = sum(client.memory_usage(k, samples=0) for k in team_keys if k not in history)
         points = sum(client.llen(k) for k in team_keys if b":w:" in k)
+        waiting = sum(int(client.hget(k, "pending") or 0) for k in history if k.endswith(b":state"))
+        waiting_bytes = sum(client.memory_usage(k, samples=0) for k in history)
         print(f"\nmedian latency vs floor: 45 records {ratios[45]:.2f}x, 1,000 records {ratios[1000]:.2f}x")
-        print(f"Redis memory: {used:,} bytes for {points:,} stored points = {used / points:.1f} bytes/point")
+        print(f"Redis memory: {used:,} bytes for {points:,} stored points = {used / points:.1f} bytes/point; "
+              f"history stream (no archiver runs here): {waiting_bytes / waiting:.1f} bytes/point waiting")
 
 
 if __name__ == "__main__":

@@ -22,6 +22,16 @@ class StorageUnavailable(APIException):
     default_code = "storage_unavailable"
 
 
+class BadParameter(APIException):
+    """A query parameter a view cannot use: 400 with {"detail": "<parameter>: <what is wrong>"}."""
+
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_code = "bad_parameter"
+
+    def __init__(self, name: str, problem: str):
+        super().__init__(f"{name}: {problem}")
+
+
 def storage_unavailable_response():
     return Response(
         {"detail": StorageUnavailable.default_detail},

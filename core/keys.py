@@ -17,9 +17,18 @@ one Redis Cluster shard and every multi-key script of a team stays on that shard
                  (inference.dispatch)
   predictions, alerts, predictions:meta   the cached documents (inference.cache)
   seasonal:<server>   a server's daily profile and blend weights (inference.seasonal_state)
+  history:stream      stream: every accepted point, one entry per batch, appended by the batch's
+                      script (feeds.windows) and drained into the database by the archiver
+                      (history.archiver); bounded by ARGUS_HISTORY_BUFFER_SLOTS points per server
+  history:state       hash: pending (points in the stream), dropped (points trimmed from the
+                      stream before the archiver took them)
+  history:forgotten   hash: server -> the last stream id when it was forgotten (the archiver skips
+                      its older points)
+  history:lock        the archiver run that holds the team (a lease)
 
 Service-wide keys (not per team): the worker heartbeats (inference.worker), failed admin logins
-per username (core.login_lockout).
+per username (core.login_lockout), the archiver's last completed run (history.archiver) and
+whether one waits in the queue (history.beat).
 """
 
 from django.conf import settings
@@ -38,6 +47,16 @@ def workers() -> str:
 def workers_info() -> str:
     """hash: worker id -> {"model", "device"}."""
     return f"{installation()}:workers:info"
+
+
+def history_archived() -> str:
+    """The archiver's last completed run (epoch s)."""
+    return f"{installation()}:history:archived"
+
+
+def history_archive_sent() -> str:
+    """Set while an archiver run sent by celery beat waits in the queue (history.beat)."""
+    return f"{installation()}:history:archive-sent"
 
 
 def login_failures(username_hash: str) -> str:
@@ -60,6 +79,10 @@ class TeamKeys:
         self.predictions = self.prefix + "predictions"
         self.alerts = self.prefix + "alerts"
         self.predictions_meta = self.prefix + "predictions:meta"
+        self.history_stream = self.prefix + "history:stream"
+        self.history_state = self.prefix + "history:state"
+        self.history_forgotten = self.prefix + "history:forgotten"
+        self.history_lock = self.prefix + "history:lock"
 
     @property
     def pattern(self) -> str:

@@ -27,12 +27,15 @@ def accept_batch(team_id, batch: Batch, limits=None) -> TeamStats:
 
 
 def forget_server(team_id, server_name: str):
-    """Drops a server's window now and announces it (inference removes it from the served
-    predictions). Returns the points it held, or None if the team has no such server."""
+    """Drops a server's window now and announces it: inference removes it from the served
+    predictions, history deletes its stored points. Announced even when the windows no longer
+    hold it (silent past ARGUS_SERVER_TTL), since a listener may still keep some of it. Returns
+    the points its window held, or None if neither the windows nor any listener had it."""
     held = forget_window(team_id, server_name)
-    if held is not None:
-        server_forgotten.send(sender=forget_server, team_id=team_id, server_name=server_name)
-    return held
+    answers = server_forgotten.send(sender=forget_server, team_id=team_id, server_name=server_name)
+    if held is None and not any(kept for _, kept in answers):
+        return None
+    return held or 0
 
 
 def purge_team(team_id) -> int:

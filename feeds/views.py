@@ -104,5 +104,5 @@ class ServerView(APIView):
     def delete(self, request, server_name):
         held = forget_server(request.auth.team_id, server_name)
         if held is None:
-            return Response({"detail": f"No server '{server_name}' in this team's windows"}, status=404)
+            return Response({"detail": f"No server '{server_name}' in this team's windows or history"}, status=404)
         return Response({"status": "forgotten", "server_name": server_name, "points_removed": held})

@@ -7,7 +7,8 @@ every key).
 A record is 61 bytes: slot (uint32, 5-minute slots since the epoch), status (uint8) and the 14
 metrics as float32 in schema.METRICS order. Writes go through one Lua script per batch, so a
 batch is stored whole or not at all, and concurrent batches of one team never interleave.
-The scripts (core/lua/window_*.lua) read the time from Redis unless a test passes `now_ms`."""
+The scripts (core/lua/window_*.lua) read the time from Redis unless a test passes `now_ms`.
+The append script also writes each batch to the team's history stream, in the same step."""
 from dataclasses import dataclass
 
 import numpy as np
@@ -92,13 +93,18 @@ def pack_batch(batch: Batch) -> dict:
 
 def append_batch(team_id, batch: Batch, now_ms=None, limits=None) -> TeamStats:
     """Stores the batch, or raises LimitExceeded (storing nothing) if its new servers would take
-    the team past `limits` (servers held, new servers per hour; default: the settings)."""
+    the team past `limits` (servers held, new servers per hour; default: the settings).
+
+    The same script appends the batch's records to the team's history stream (core/keys.py),
+    which the history app drains into the database: feeds writes it and knows nothing more."""
     max_servers, max_new = limits or (settings.ARGUS_MAX_SERVERS_PER_TEAM, settings.ARGUS_MAX_NEW_SERVERS_PER_HOUR)
     team, head_keys, head_args = _head(team_id, now_ms)
     blobs = pack_batch(batch)
     window_keys = [team.window(name) for name in blobs]
-    args = [*head_args, RECORD.itemsize, settings.ARGUS_WINDOW_SLOTS, max_servers, max_new, *blobs.values()]
-    result = run_script(APPEND_SCRIPT, [*head_keys, team.new_servers, *window_keys], args)
+    args = [*head_args, RECORD.itemsize, settings.ARGUS_WINDOW_SLOTS, max_servers, max_new,
+            settings.ARGUS_HISTORY_BUFFER_SLOTS, *blobs.values()]
+    result = run_script(APPEND_SCRIPT, [*head_keys, team.new_servers, team.history_stream, team.history_state,
+                                        *window_keys], args)
     if result[0] == b"limit":
         setting, held, adding, retry_ms = result[1].decode(), *result[2:]
         limit = max_servers if setting == "ARGUS_MAX_SERVERS_PER_TEAM" else max_new
@@ -118,6 +124,11 @@ def forget_server(team_id, server_name: str, now_ms=None):
     _, head_keys, head_args = _head(team_id, now_ms)
     held = run_script(FORGET_SCRIPT, head_keys, [*head_args, server_name])
     return None if held < 0 else held
+
+
+def holds_server(team_id, server_name: str) -> bool:
+    """True if the team's windows hold the server now."""
+    return get_redis().zscore(keys.team(team_id).seen, server_name) is not None
 
 
 @dataclass(frozen=True)

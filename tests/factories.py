@@ -30,3 +30,12 @@ def make_record(server="ppdb001", timestamp="2025-01-15T10:00:00", **overrides):
 
 def make_batch(servers=45, timestamp="2025-01-15T10:00:00", **overrides):
     return [make_record(f"ppdb{i:03d}", timestamp, **overrides) for i in range(1, servers + 1)]
+
+
+def data_time(days_ago=0, hours_ago=0, minutes_ago=0):
+    """An ISO timestamp (UTC, no zone, on the 5-minute grid) that long before now."""
+    from datetime import datetime, timedelta, timezone
+
+    moment = datetime.now(timezone.utc) - timedelta(days=days_ago, hours=hours_ago, minutes=minutes_ago)
+    moment = moment.replace(minute=moment.minute - moment.minute % 5, second=0, microsecond=0)
+    return moment.replace(tzinfo=None).isoformat()

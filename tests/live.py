@@ -73,6 +73,15 @@ class LiveStack:
             time.sleep(0.2)
         return process
 
+    def start_beat(self, **settings):
+        """celery beat, as the Procfile's `beat` runs it."""
+        env = {**self.env, **{k: str(v) for k, v in settings.items()}}
+        log = open(self.tmp_path / "beat.log", "w")
+        process = subprocess.Popen([sys.executable, "-m", "celery", "-A", "argus_project", "beat", "--loglevel", "WARNING"],
+                                   env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+        self.processes.append(process)
+        return process
+
     def stop(self):
         for process in self.processes:
             process.terminate()

@@ -15,7 +15,7 @@ def test_it_forgets_one_server_and_its_points(client, team_a):
 def test_an_unknown_server_is_a_404(client, team_a):
     response = client.delete("/feed/servers/ghost", **team_a.headers)
     assert response.status_code == 404
-    assert response.json() == {"detail": "No server 'ghost' in this team's windows"}
+    assert response.json() == {"detail": "No server 'ghost' in this team's windows or history"}
 
 
 def test_a_team_cannot_forget_another_teams_server(client, team_a, team_b):

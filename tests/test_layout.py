@@ -1,5 +1,5 @@
 """The layout's rules, read from the source: dependencies point one way (core <- feeds <-
-inference), no module imports itself back through others, and only the model package imports
+inference, core <- feeds <- history; inference and history do not import each other), no module imports itself back through others, and only the model package imports
 pytorch-forecasting or Lightning (and it imports no Django)."""
 import ast
 from pathlib import Path
@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-APPS = ("core", "feeds", "inference", "argus_project")
-ALLOWED = {"core": set(), "feeds": {"core"}, "inference": {"core", "feeds"},
-           "argus_project": {"core", "feeds", "inference"}}
+APPS = ("core", "feeds", "inference", "history", "argus_project")
+ALLOWED = {"core": set(), "feeds": {"core"}, "inference": {"core", "feeds"}, "history": {"core", "feeds"},
+           "argus_project": {"core", "feeds", "inference", "history"}}
 
 
 def modules():

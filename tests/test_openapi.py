@@ -25,7 +25,12 @@ def test_the_schema_documents_every_endpoint_and_the_key_scheme(client):
     record = schema["components"]["schemas"]["MetricRecord"]
     assert set(record["required"]) == set(REQUIRED_FIELDS)
     assert record["properties"]["mem_used_pct"]["maximum"] == 100
-    assert {"/status", "/health", "/predictions/current", "/alerts/active", "/feed/servers/{server_name}"} <= set(schema["paths"])
+    assert {"/status", "/health", "/predictions/current", "/alerts/active", "/feed/servers/{server_name}",
+            "/history/servers/{server_name}", "/history/export.csv"} <= set(schema["paths"])
+    history = schema["paths"]["/history/servers/{server_name}"]["get"]
+    assert {p["name"] for p in history["parameters"]} >= {"server_name", "start", "end", "metrics"}
+    assert set(history["responses"]) >= {"200", "400", "401", "404", "429", "503"}
+    assert "text/csv" in schema["paths"]["/history/export.csv"]["get"]["responses"]["200"]["content"]
 
 
 @pytest.mark.django_db
