@@ -143,8 +143,9 @@ SPECTACULAR_SETTINGS = {
     "VERSION": VERSION,
     "SERVE_INCLUDE_SCHEMA": False,
     "REDOC_DIST": "SIDECAR",  # the docs page's JavaScript is served from here, not a CDN
-    # a server's status values appear in records and in history: one named enum for both
-    "ENUM_NAME_OVERRIDES": {"ServerStatusEnum": "feeds.schema.STATUSES"},
+    # a server's status values appear in records and in history, alert levels in predictions and
+    # in the alert timeline: one named enum for each
+    "ENUM_NAME_OVERRIDES": {"ServerStatusEnum": "feeds.schema.STATUSES", "AlertLevelEnum": "timeline.openapi.LEVELS"},
 }
 
 LOGGING = {

@@ -3,7 +3,10 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework import serializers
 
-from .models import EVENTS, LEVELS
+from .models import EVENTS
+
+# worst first, as /predictions/current's alert badge lists them: one named enum for both (settings)
+LEVELS = ("critical", "warning", "degraded", "healthy")
 from .params import DEFAULT_LIMIT, MAX_LIMIT
 
 SINCE = OpenApiParameter("since", OpenApiTypes.STR, required=True, description="ISO 8601 date and time "
