@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "feeds",
     "inference",
     "history",
+    "timeline",
 ]
 
 MIDDLEWARE = [
@@ -142,8 +143,9 @@ SPECTACULAR_SETTINGS = {
     "VERSION": VERSION,
     "SERVE_INCLUDE_SCHEMA": False,
     "REDOC_DIST": "SIDECAR",  # the docs page's JavaScript is served from here, not a CDN
-    # a server's status values appear in records and in history: one named enum for both
-    "ENUM_NAME_OVERRIDES": {"ServerStatusEnum": "feeds.schema.STATUSES"},
+    # a server's status values appear in records and in history, alert levels in predictions and
+    # in the alert timeline: one named enum for each
+    "ENUM_NAME_OVERRIDES": {"ServerStatusEnum": "feeds.schema.STATUSES", "AlertLevelEnum": "timeline.openapi.LEVELS"},
 }
 
 LOGGING = {
@@ -206,7 +208,8 @@ CELERY_TASK_IGNORE_RESULT = True  # results go to the prediction cache, not a re
 CELERY_TASK_SERIALIZER = "json"  # pickle + root makes Celery refuse to start
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_DEFAULT_QUEUE = "inference"
-CELERY_TASK_ROUTES = {"inference.tasks.*": {"queue": "inference"}, "history.tasks.*": {"queue": "history"}}
+CELERY_TASK_ROUTES = {"inference.tasks.*": {"queue": "inference"}, "history.tasks.*": {"queue": "history"},
+                      "timeline.tasks.*": {"queue": "history"}}
 # celery beat (the Procfile's `beat`, one per installation) sends the archiver every
 # ARGUS_HISTORY_ARCHIVE_SECONDS, unless one still waits in the queue (history.beat: a stopped
 # worker never comes back to a backlog); its schedule lives in memory, no file to keep.
@@ -214,6 +217,9 @@ CELERY_BEAT_SCHEDULER = "history.beat:Scheduler"
 CELERY_BEAT_SCHEDULE = {
     "archive-history": {"task": "history.tasks.archive_history", "schedule": ARGUS_HISTORY_ARCHIVE_SECONDS,
                         "options": {"queue": "history"}},
+    # alert events older than ARGUS_HISTORY_DAYS (timeline.retention); hourly is plenty for days
+    "expire-alert-events": {"task": "timeline.tasks.expire_alert_events", "schedule": 3600,
+                            "options": {"queue": "history"}},
 }
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1  # one task at a time per process
 CELERY_TASK_ACKS_LATE = True  # a task is acknowledged after it ran, so a killed worker's run is redone
@@ -255,5 +261,11 @@ ARGUS_MAX_FILL_SECONDS = env_int("ARGUS_MAX_FILL_SECONDS", 1800)
 # Seconds a team's prediction and alert documents live after their last run (default: as long
 # as a silent server's window).
 ARGUS_PREDICTIONS_TTL = env_int("ARGUS_PREDICTIONS_TTL", ARGUS_SERVER_TTL)
+# Live forecast accuracy (inference.accuracy): a run keeps its forecasts for scoring when its
+# server's newest slot is a multiple of this (1 = every run; 3 = every 15 minutes of data), which
+# bounds what waits in Redis for its actual value to about 12 KB / this per server.
+ARGUS_ACCURACY_ORIGIN_SLOTS = env_int("ARGUS_ACCURACY_ORIGIN_SLOTS", 3)
+if ARGUS_ACCURACY_ORIGIN_SLOTS < 1:
+    raise ImproperlyConfigured("ARGUS_ACCURACY_ORIGIN_SLOTS must be at least 1")
 # Predictions older than this (wall clock) are reported as stale by /status.
 ARGUS_PREDICTIONS_STALE_SECONDS = env_int("ARGUS_PREDICTIONS_STALE_SECONDS", 900)

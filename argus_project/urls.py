@@ -6,6 +6,7 @@ from core import views as core_views
 from feeds import views as feed_views
 from history import views as history_views
 from inference import views as inference_views
+from timeline import views as timeline_views
 
 handler404 = "core.errors.json_404"
 handler500 = "core.errors.json_500"
@@ -15,6 +16,8 @@ urlpatterns = [
     path("feed/servers/<path:server_name>", feed_views.ServerView.as_view(), name="feed-server"),
     path("predictions/current", inference_views.PredictionsCurrentView.as_view(), name="predictions-current"),
     path("alerts/active", inference_views.AlertsActiveView.as_view(), name="alerts-active"),
+    path("alerts/history", timeline_views.AlertHistoryView.as_view(), name="alerts-history"),
+    path("accuracy", inference_views.AccuracyView.as_view(), name="accuracy"),
     path("history/servers/<path:server_name>", history_views.ServerHistoryView.as_view(), name="history-server"),
     path("history/export.csv", history_views.ExportView.as_view(), name="history-export"),
     path("status", core_views.StatusView.as_view(), name="status"),

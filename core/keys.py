@@ -25,6 +25,10 @@ one Redis Cluster shard and every multi-key script of a team stays on that shard
   history:forgotten   hash: server -> the last stream id when it was forgotten (the archiver skips
                       its older points)
   history:lock        the archiver run that holds the team (a lease)
+  alerts:state        hash: "<metric>\t<server>" -> an open alert's level, opening slot and
+                      hysteresis count (timeline.state); "tick" -> the run that wrote it last
+  accuracy:pending    hash: server -> forecasts waiting for their actual values (inference.accuracy)
+  accuracy:sums       hash: "<day>:<metric>:<horizon>:<sum>" -> a day's accuracy sums (inference.accuracy)
 
 Service-wide keys (not per team): the worker heartbeats (inference.worker), failed admin logins
 per username (core.login_lockout), the archiver's last completed run (history.archiver) and
@@ -83,6 +87,9 @@ class TeamKeys:
         self.history_state = self.prefix + "history:state"
         self.history_forgotten = self.prefix + "history:forgotten"
         self.history_lock = self.prefix + "history:lock"
+        self.alert_state = self.prefix + "alerts:state"
+        self.accuracy_pending = self.prefix + "accuracy:pending"
+        self.accuracy_sums = self.prefix + "accuracy:sums"
 
     @property
     def pattern(self) -> str:

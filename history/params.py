@@ -4,17 +4,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from core.errors import BadParameter
-from core.times import iso
+from core.params import parse_moment, parse_order, reject_unknown, show
 from feeds.schema import METRICS, SLOT_SECONDS
 
 from .days import moment_of, slot_of
 
 MAX_SPAN = timedelta(days=31)
 DEFAULT_SPAN = timedelta(days=1)
-EARLIEST = datetime(2000, 1, 1, tzinfo=timezone.utc)  # the feed accepts nothing older
-LATEST = datetime(2100, 1, 1, tzinfo=timezone.utc)
 MAX_SERVERS = 1000  # names in one `servers` parameter
-MAX_SHOWN = 60  # characters of a client's value quoted back
 
 
 @dataclass(frozen=True)
@@ -33,43 +30,16 @@ class Span:
         return moment_of(self.end_slot)
 
 
-def reject_unknown(params, known):
-    """A parameter the endpoint does not take is a 400, not ignored: `server=` for `servers=`
-    would otherwise export every server."""
-    for name in params:
-        if name not in known:
-            raise BadParameter(_show(name), f"unknown parameter; this endpoint takes {', '.join(known)}")
-
-
 def parse_span(params, now: datetime = None) -> Span:
     """`start` (floored to the 5-minute grid) and `end` (exclusive): ISO 8601, UTC without a zone.
     Defaults: end now, start a day before end. At most MAX_SPAN apart."""
     end = parse_moment("end", params.get("end")) or (now or datetime.now(timezone.utc))
     start = parse_moment("start", params.get("start")) or end - DEFAULT_SPAN
-    if end < start:
-        raise BadParameter("end", f"{iso(end.timestamp())} is before start {iso(start.timestamp())}")
+    parse_order("start", start, "end", end)
     if end - start > MAX_SPAN:
         raise BadParameter("end", f"the range from start is {_days(end - start)}; at most "
                                   f"{MAX_SPAN.days} days per request (split it)")
     return Span(slot_of(start), -(-int(end.timestamp()) // SLOT_SECONDS))
-
-
-def parse_moment(name: str, raw):
-    if raw is None:
-        return None
-    text = raw.strip()
-    # an unencoded "+02:00" in a query string arrives as " 02:00"
-    if len(text) > 6 and text[-6] == " " and text[-5:-3].isdigit():
-        text = text[:-6] + "+" + text[-5:]
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise BadParameter(name, f"{_show(raw)} is not an ISO 8601 date and time, e.g. 2025-01-15T10:00:00Z") from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    if not EARLIEST <= moment < LATEST:
-        raise BadParameter(name, f"{_show(raw)} is outside {EARLIEST.year}-{LATEST.year - 1}")
-    return moment
 
 
 def parse_metrics(raw) -> tuple:
@@ -79,7 +49,7 @@ def parse_metrics(raw) -> tuple:
     names = [name.strip() for name in raw.split(",")]
     unknown = [name for name in names if name not in METRICS]
     if unknown:
-        raise BadParameter("metrics", f"unknown metric {_show(unknown[0])}; known: {', '.join(METRICS)}")
+        raise BadParameter("metrics", f"unknown metric {show(unknown[0])}; known: {', '.join(METRICS)}")
     return tuple(dict.fromkeys(names))
 
 
@@ -98,7 +68,3 @@ def parse_servers(raw):
 def _days(delta: timedelta) -> str:
     return f"{delta.total_seconds() / 86400:.4g} days"
 
-
-def _show(value: str) -> str:
-    text = repr(value)
-    return text if len(text) <= MAX_SHOWN else text[:MAX_SHOWN - 3] + "..."

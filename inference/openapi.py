@@ -13,6 +13,9 @@ class Alert(serializers.Serializer):
     time_to_issue = serializers.CharField(help_text='"now", "45 minutes", "2 hours 15 minutes": the first '
                                           "forecast step whose P50 (P90 for degraded) reaches the threshold.")
     minutes_to_issue = serializers.IntegerField(allow_null=True)
+    since = serializers.CharField(required=False, help_text="When this alert (server and metric) opened, in "
+                                  "data time: it stays the same while the alert stays open, whatever its level "
+                                  "(GET /alerts/history has every transition).")
 
 
 class AlertsDocument(serializers.Serializer):
@@ -103,3 +106,24 @@ class PredictionsNotReady(serializers.Serializer):
 PredictionsResult = PolymorphicProxySerializer(
     component_name="PredictionsResult", serializers=[PredictionsDocument, PredictionsNotReady],
     resource_type_field_name=None)
+
+
+class AccuracyFigures(serializers.Serializer):
+    points = serializers.IntegerField(help_text="Forecast points scored.")
+    mae = serializers.FloatField(help_text="Mean |P50 - actual|.")
+    seasonal_naive_mae = serializers.FloatField(help_text="Mean |value a day before - actual| on the same points.")
+    relative_mae = serializers.FloatField(allow_null=True, help_text="mae / seasonal_naive_mae; below 1 beats "
+                                          "seasonal naive; null when seasonal naive was exact.")
+    coverage_p10_p90 = serializers.FloatField(help_text="Share of actual values within P10-P90 (0.8 is calibrated).")
+
+
+class MetricAccuracy(AccuracyFigures):
+    horizons = serializers.DictField(child=AccuracyFigures(), help_text="By horizon: 1h, 4h, 8h.")
+
+
+class AccuracyDocument(serializers.Serializer):
+    window_days = serializers.IntegerField(help_text="7: the rolling window, in days of data.")
+    horizons = serializers.DictField(child=serializers.IntegerField(), help_text="Minutes ahead of each horizon.")
+    start = serializers.CharField(allow_null=True, help_text="First moment of the window (UTC; null before any point).")
+    end = serializers.CharField(allow_null=True, help_text="End of the window: the end of the newest scored day.")
+    metrics = serializers.DictField(child=MetricAccuracy(), help_text="By forecast metric; only metrics with points.")

@@ -1,5 +1,6 @@
 """inference/ listens to feeds/ (which never imports inference): an accepted batch asks for a run;
-a forgotten server leaves the served predictions at once, and its seasonal state goes with it."""
+a forgotten server leaves the served predictions at once, and its seasonal state and waiting
+forecasts (inference.accuracy) go with it."""
 import logging
 
 from django.dispatch import receiver
@@ -8,7 +9,7 @@ from kombu.exceptions import OperationalError
 from core.redis import REDIS_DOWN_ERRORS
 from feeds.signals import batch_accepted, server_forgotten
 
-from . import cache
+from . import accuracy, cache
 from .dispatch import request_run
 from .seasonal_state import forget_state
 
@@ -31,3 +32,4 @@ def ask_for_a_run(sender, team_id, tick, warmup_complete, **kwargs):
 def drop_from_predictions(sender, team_id, server_name, **kwargs):
     cache.drop_server(team_id, server_name)
     forget_state(team_id, server_name)
+    accuracy.forget_server(team_id, server_name)

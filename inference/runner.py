@@ -14,7 +14,8 @@ from core.times import iso
 from feeds.schema import METRICS, SLOT_SECONDS, SLOTS_PER_DAY, STATUSES, cpu_pct_from_idle, profile_of
 from feeds.windows import RECORD, Snapshot, list_servers, read_server_windows
 
-from . import cache, seasonal
+from . import accuracy, cache, seasonal
+from .alert_timeline import advance_timeline
 from .model.features import TARGETS, target_array
 from .scoring import fleet_probability, score_server
 from .seasonal_state import load_states, save_states
@@ -86,6 +87,7 @@ def run_team_predictions(team_id, forecaster, chunk=None) -> dict:
     if not parts.end_slots:
         return {"tick": servers.tick, "servers": 0, "stored": False}
     document, alerts = parts.assemble(servers.tick, generated_at, settings.ARGUS_STALE_SECONDS // SLOT_SECONDS)
+    advance_timeline(team_id, servers.tick, servers.names, parts.scores, alerts["alerts"], max(parts.end_slots.values()))
     document["compute_seconds"] = round(time.perf_counter() - started, 3)
     stored = cache.store_predictions(team_id, document, alerts)
     log.info("team %s tick %s: %d servers forecast, %d alerts, %.2fs%s", team_id, servers.tick,
@@ -96,7 +98,8 @@ def run_team_predictions(team_id, forecaster, chunk=None) -> dict:
 
 def forecast_chunk(team_id, snapshot, forecaster):
     """Aligns, forecasts (the served blend, inference.seasonal, with each server's kept state)
-    and trend-checks one chunk of servers."""
+    and trend-checks one chunk of servers; scores the earlier forecasts its windows now reach and
+    keeps these (inference.accuracy)."""
     inputs = align(
         snapshot,
         slots=max(settings.ARGUS_WINDOW_SLOTS, forecaster.max_encoder),
@@ -114,6 +117,7 @@ def forecast_chunk(team_id, snapshot, forecaster):
     save_states(team_id, names, states)
     last_day = windows[:, -SLOTS_PER_DAY:]  # the trend rules read yesterday from a day's window
     forecasts = raise_for_trends(forecasts, target_array(last_day))
+    accuracy.track(team_id, names, inputs.end_slots[ok], snapshot.windows, forecasts, forecaster.quantiles)
     lines = connection_lines(last_day, forecaster.horizon)
     return snapshot, inputs, profiles, ok, forecasts, lines
 

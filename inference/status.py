@@ -11,7 +11,7 @@ from core.status import StatusPart, StatusRequest
 from core.times import iso
 from feeds.windows import team_stats
 
-from . import cache
+from . import accuracy, cache
 from .worker import live_workers
 
 
@@ -28,6 +28,10 @@ class PredictionStatus(serializers.Serializer):
     predictions_stale = serializers.BooleanField(
         required=False, help_text="With a key: the team's newest batch has waited more than "
         "ARGUS_PREDICTIONS_STALE_SECONDS without a prediction covering it.")
+    forecast_accuracy = serializers.DictField(
+        required=False, help_text="With a key: per forecast metric over the last 7 days of data, every "
+        "horizon together: points, mae, seasonal_naive_mae, relative_mae, coverage_p10_p90 "
+        "(GET /accuracy has the detail per horizon). Empty until a forecast is scored.")
 
 
 def prediction_status(request: StatusRequest) -> dict:
@@ -46,6 +50,7 @@ def prediction_status(request: StatusRequest) -> dict:
         status["predicted_tick"] = meta["tick"] if meta else None
         status["prediction_runs"] = meta["runs"] if meta else 0
         status["predictions_stale"] = predictions_stale(stats, meta)
+        status["forecast_accuracy"] = accuracy.status_summary(request.team.id)
     return status
 
 

@@ -8,11 +8,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.openapi import COMMON_ERRORS
+from core.params import reject_unknown
 from core.throttles import KeyRateThrottle
 from core.times import iso
 from feeds.windows import team_stats
 
-from . import cache, openapi
+from . import accuracy, cache, openapi
 
 
 def json_bytes(body: bytes):
@@ -56,3 +57,21 @@ class AlertsActiveView(APIView):
         if document is not None:
             return json_bytes(document)
         return Response({"timestamp": iso(time.time()), "count": 0, "alerts": []})
+
+
+class AccuracyView(APIView):
+    rate_scope = "read"
+    throttle_classes = [KeyRateThrottle]
+
+    @extend_schema(
+        summary="How the served forecasts did, scored against the values that then arrived",
+        description="Over the last 7 days of data (by the day of the forecast slot): per forecast metric and "
+        "per horizon (1, 4 and 8 hours ahead), the P50's mean absolute error, the same for seasonal naive "
+        "(the value a day before) on the same points, their ratio (below 1: the forecast beats seasonal "
+        "naive), the share of actual values within P10-P90, and the points scored. A run keeps its "
+        "forecasts every ARGUS_ACCURACY_ORIGIN_SLOTS slots; `metrics` is empty until one is scored.",
+        responses={200: openapi.AccuracyDocument, **COMMON_ERRORS},
+    )
+    def get(self, request):
+        reject_unknown(request.query_params, ())
+        return Response(accuracy.team_accuracy(request.auth.team_id))

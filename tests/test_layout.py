@@ -1,5 +1,6 @@
 """The layout's rules, read from the source: dependencies point one way (core <- feeds <-
-inference, core <- feeds <- history; inference and history do not import each other), no module imports itself back through others, and only the model package imports
+timeline <- inference, core <- feeds <- history; inference and history do not import each other,
+timeline knows nothing of inference), no module imports itself back through others, and only the model package imports
 pytorch-forecasting or Lightning (and it imports no Django)."""
 import ast
 from pathlib import Path
@@ -7,9 +8,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-APPS = ("core", "feeds", "inference", "history", "argus_project")
-ALLOWED = {"core": set(), "feeds": {"core"}, "inference": {"core", "feeds"}, "history": {"core", "feeds"},
-           "argus_project": {"core", "feeds", "inference", "history"}}
+APPS = ("core", "feeds", "inference", "history", "timeline", "argus_project")
+ALLOWED = {"core": set(), "feeds": {"core"}, "inference": {"core", "feeds", "timeline"}, "history": {"core", "feeds"},
+           "timeline": {"core", "feeds"}, "argus_project": {"core", "feeds", "inference", "history", "timeline"}}
 
 
 def modules():
