@@ -246,3 +246,37 @@ def test_forecasts_are_clipped_to_each_metrics_physical_range():
     assert np.isnan(out[0, 0, 0, 0]) and np.nanmin(out) == 0.0  # no negative percentage or load
     assert out[0, 1, load, 1] == 130.0  # load has no ceiling
     assert np.all(np.delete(out[0, 1], load, axis=0) == 100.0)  # percentages stop at 100
+
+
+def _tiny_config(**overrides):
+    from inference.model.training import TrainConfig
+
+    return TrainConfig(**{**dict(epochs=1, batches_per_epoch=1, batch_size=16, val_steps=288, val_stride=48,
+                                 hidden_size=8, hidden_continuous_size=4, attention_head_size=1,
+                                 progress=False, seed=1), **overrides})
+
+
+def test_training_can_start_from_a_trained_models_weights(tiny_model, tiny_fleet):
+    from inference.model.training import Series, train_forecaster
+    from inference.series_io import records_to_series
+
+    series = [Series.of(s) for s in records_to_series(tiny_fleet[0])]
+    # one batch at a negligible learning rate: the weights stay where they started
+    started = train_forecaster(series, _tiny_config(learning_rate=1e-9), init=tiny_model).forecaster
+    fresh = train_forecaster(series, _tiny_config(learning_rate=1e-9)).forecaster
+
+    def distance(a, b):
+        sa, sb = a.network.state_dict(), b.network.state_dict()
+        return max(float((sa[k] - sb[k]).abs().max()) for k in sa)
+
+    assert distance(started, tiny_model) < 1e-4
+    assert distance(fresh, tiny_model) > 1e-2
+
+
+def test_starting_from_a_model_of_another_size_is_refused_plainly(tiny_model, tiny_fleet):
+    from inference.model.training import Series, train_forecaster
+    from inference.series_io import records_to_series
+
+    series = [Series.of(s) for s in records_to_series(tiny_fleet[0])]
+    with pytest.raises(ValueError, match="cannot start from model"):
+        train_forecaster(series, _tiny_config(hidden_size=12, hidden_continuous_size=6), init=tiny_model)

@@ -131,8 +131,9 @@ class TrainResult:
 
 
 def train_forecaster(series: list[Series], config: TrainConfig | None = None,
-                     description: dict | None = None) -> TrainResult:
-    """Train a TFT on `series` with a time-based validation split and early stopping."""
+                     description: dict | None = None, init: "Forecaster | None" = None) -> TrainResult:
+    """Train a TFT on `series` with a time-based validation split and early stopping.
+    init: start from this model's weights (same inputs and architecture) instead of at random."""
     import lightning.pytorch as pl
     from lightning.pytorch.callbacks import Callback, EarlyStopping
     from pytorch_forecasting import TemporalFusionTransformer
@@ -182,6 +183,12 @@ def train_forecaster(series: list[Series], config: TrainConfig | None = None,
             reduce_on_plateau_patience=2,
             log_interval=-1,
         )
+        if init is not None:
+            try:
+                model.load_state_dict(init.network.state_dict())
+            except RuntimeError as e:  # other inputs or sizes: a plain message, not a tensor dump
+                raise ValueError(f"cannot start from model {init.version}: its inputs or architecture "
+                                 f"differ from this training's ({str(e).splitlines()[0]})") from e
 
         class KeepBest(Callback):
             """Keep the weights of the best validation epoch in memory."""

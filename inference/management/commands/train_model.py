@@ -46,6 +46,8 @@ class Command(BaseCommand):
                                  "(series_io.host_fold), so evaluate_model --fold eval stays unseen")
         parser.add_argument("--extra-copies", type=int, default=1,
                             help="sample each extra series this many times per epoch")
+        parser.add_argument("--init", default=None, metavar="MODEL_DIR",
+                            help="start from this model's weights (same inputs and --hidden-size)")
         parser.add_argument("--threads", type=int, default=None, help="torch threads")
         parser.add_argument("--loader-workers", type=int, default=0,
                             help="processes building training batches in parallel (use with --threads 1)")
@@ -105,7 +107,7 @@ class Command(BaseCommand):
                 if k in ("servers", "days", "seed", "incident_rate", "variety", "epochs", "batches_per_epoch",
                          "batch_size", "val_days", "patience", "hidden_size", "learning_rate",
                          "target_weights", "loss", "max_minutes", "extra_series", "extra_copies",
-                         "threads", "loader_workers", "accelerator", "fold")
+                         "threads", "loader_workers", "accelerator", "fold", "init")
                 and v is not False and v not in (None, [])),
             "simulated": {"servers": o["servers"], "days": o["days"], "seed": o["seed"],
                           "incident_rate": o["incident_rate"], "variety": o["variety"]},
@@ -113,7 +115,20 @@ class Command(BaseCommand):
             "fold": o["fold"],
         }
         self.stdout.write(f"training on {len(series)} series ...")
-        result = train_forecaster(series, cfg, description=description)
+        init = None
+        if o["init"]:
+            from inference.model.storage import load_forecaster
+            from inference.model.spec import ModelLoadError
+
+            try:
+                init = load_forecaster(o["init"], device="cpu")
+            except ModelLoadError as e:
+                raise CommandError(str(e))
+            description["init"] = {"version": init.version, "command": (init.training or {}).get("command")}
+        try:
+            result = train_forecaster(series, cfg, description=description, init=init)
+        except ValueError as e:
+            raise CommandError(str(e))
         out = save_forecaster(result.forecaster, o["output"])
         size = sum(f.stat().st_size for f in Path(out).iterdir())
         summary = {**result.summary, "version": result.forecaster.version,
