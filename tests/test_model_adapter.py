@@ -280,3 +280,10 @@ def test_starting_from_a_model_of_another_size_is_refused_plainly(tiny_model, ti
     series = [Series.of(s) for s in records_to_series(tiny_fleet[0])]
     with pytest.raises(ValueError, match="cannot start from model"):
         train_forecaster(series, _tiny_config(hidden_size=12, hidden_continuous_size=6), init=tiny_model)
+
+
+def test_the_candidate_model_reads_yesterday_and_forecasts(fleet_inputs):
+    fc = load_forecaster(REPO / "inference" / "candidate_model", device="cpu")
+    assert fc.manifest["format_version"] == 3 and sorted(fc.lagged.values()) == sorted(TARGETS)
+    values, end_times, profiles = fleet_inputs
+    assert np.isfinite(fc.predict(values, end_times, profiles)).all()
