@@ -16,7 +16,6 @@ server over 31 days (GET /history/servers) and the whole CSV export (GET /histor
 import argparse
 import os
 import sys
-import tempfile
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -27,6 +26,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "argus_project.settings")
 os.environ.setdefault("DJANGO_SECRET_KEY", "bench-" + os.urandom(30).hex())  # a throwaway installation
 
+from bench.sandbox import throwaway_installation  # noqa: E402
+
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -34,23 +35,8 @@ def main():
     parser.add_argument("--days", type=int, default=30)
     args = parser.parse_args()
 
-    import django
-    from core.local_redis import free_port, start_redis_server
-
-    with tempfile.TemporaryDirectory() as tmp:
-        port = free_port()
-        redis_process = start_redis_server(port, Path(tmp) / "redis")
-        os.environ["REDIS_URL"] = f"redis://127.0.0.1:{port}/0"
-        django.setup()
-        from django.db import connection
-
-        connection.creation.create_test_db(verbosity=0, autoclobber=True)
-        try:
-            run(args.servers, args.days, connection)
-        finally:
-            connection.creation.destroy_test_db(connection.settings_dict["NAME"], verbosity=0)
-            redis_process.terminate()
-            redis_process.wait(10)
+    with throwaway_installation() as connection:
+        run(args.servers, args.days, connection)
 
 
 def run(n_servers, days, connection):
