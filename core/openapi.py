@@ -1,6 +1,7 @@
 """OpenAPI pieces every app's views use: the X-API-Key scheme and the common error bodies
 (documentation only)."""
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
 
 
@@ -22,6 +23,9 @@ class Health(serializers.Serializer):
     status = serializers.ChoiceField(choices=["ok", "unavailable"])
     redis_reachable = serializers.BooleanField()
 
+
+# the 400 of an endpoint with query parameters (core.params): the detail names the parameter
+BAD_PARAMETER = OpenApiResponse(Detail, description='A bad parameter, named: {"detail": "<parameter>: ..."}')
 
 COMMON_ERRORS = {
     401: Detail,

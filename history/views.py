@@ -6,16 +6,13 @@ from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.openapi import COMMON_ERRORS, Detail
+from core.openapi import BAD_PARAMETER, COMMON_ERRORS, Detail
 from core.params import reject_unknown
 from core.throttles import KeyRateThrottle
 
 from . import openapi
 from .params import parse_metrics, parse_servers, parse_span
 from .reading import export_csv, server_document, server_known
-
-BAD_PARAMETER = OpenApiResponse(Detail, description='A bad parameter, named: {"detail": "end: ..."}')
-
 
 def unknown_server(name):
     return Response({"detail": f"No history for server '{name}' in this team"}, status=404)

@@ -1,9 +1,9 @@
 """GET /alerts/history: a thin view over timeline.params and timeline.reading."""
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.openapi import COMMON_ERRORS, Detail
+from core.openapi import BAD_PARAMETER, COMMON_ERRORS
 from core.throttles import KeyRateThrottle
 
 from . import openapi
@@ -21,9 +21,7 @@ class AlertHistoryView(APIView):
         "made it. A level drops only after two consecutive lower runs (docs/risk_scoring.md). Kept "
         "ARGUS_HISTORY_DAYS; a forgotten server's events are deleted with it.",
         parameters=[openapi.SINCE, openapi.UNTIL, openapi.SERVER, openapi.LIMIT, openapi.CURSOR],
-        responses={200: openapi.AlertHistory,
-                   400: OpenApiResponse(Detail, description='A bad parameter, named: {"detail": "since: ..."}'),
-                   **COMMON_ERRORS},
+        responses={200: openapi.AlertHistory, 400: BAD_PARAMETER, **COMMON_ERRORS},
     )
     def get(self, request):
         query = parse_history_query(request.query_params)
