@@ -9,6 +9,7 @@ import numpy as np
 
 from .features import clip_to_ranges
 from .frames import prediction_frame
+from .fused import library_variable_selection
 from .spec import SEASONAL_LAG
 from .runtime import quiet_lightning
 from .serving import Forecaster
@@ -27,7 +28,7 @@ def predict_with_library(fc: Forecaster, values, end_times, profiles, batch_size
     params = copy.deepcopy(fc.network.dataset_parameters)
     for key in ("series", "__group_id__series"):
         params["categorical_encoders"][key] = NaNLabelEncoder(add_nan=True).fit(frame["series"])
-    with quiet_lightning():
+    with quiet_lightning(), library_variable_selection(fc.network):
         ds = TimeSeriesDataSet.from_parameters(params, frame, predict=True, stop_randomization=True)
         dl = ds.to_dataloader(train=False, batch_size=batch_size, num_workers=0)
         accelerator = "gpu" if fc.device.startswith("cuda") else "cpu"
