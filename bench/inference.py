@@ -1,4 +1,6 @@
-"""Inference benchmark: the adapter's fast path vs pytorch-forecasting's predict(), same model/data.
+"""Inference benchmark: the adapter's fast path vs pytorch-forecasting's predict(), same model/data;
+also the fast path with the library's own variable selection (inference/model/fused.py's baseline)
+and the served forecast (the blend).
 
     python bench/inference.py                       # 45, 1,000, 10,000 servers, 2 threads, CPU
     python bench/inference.py --device cuda         # on a GPU machine
@@ -12,6 +14,7 @@ small noise (every server the history a forecast reads, 14 metrics). Time is wal
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import resource
@@ -62,6 +65,7 @@ def run_case(args) -> dict:
     import torch
 
     torch.set_num_threads(args.threads)
+    from inference.model.fused import library_variable_selection
     from inference.model.reference import predict_with_library
     from inference.model.storage import load_forecaster
 
@@ -74,18 +78,11 @@ def run_case(args) -> dict:
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     if fc.device.startswith("cuda"):
         torch.cuda.reset_peak_memory_stats()
-    if args.case == "fast":
-        fc.predict(values[:64], end_times[:64], profiles[:64], chunk_size=args.chunk_size)
-        times = []
-        for _ in range(args.repeat):
-            if fc.device.startswith("cuda"):
-                torch.cuda.synchronize()
-            t = time.perf_counter()
-            out = fc.predict(values, end_times, profiles, chunk_size=args.chunk_size)
-            if fc.device.startswith("cuda"):
-                torch.cuda.synchronize()
-            times.append(time.perf_counter() - t)
-        seconds = float(np.median(times))
+    if args.case in ("fast", "unfused"):
+        with contextlib.ExitStack() as stack:
+            if args.case == "unfused":
+                stack.enter_context(library_variable_selection(fc.network))
+            seconds, out = fast_seconds(fc, values, end_times, profiles, args)
     elif args.case == "served":
         seconds, out, first_run = served_seconds(fc, args)
     else:
@@ -110,8 +107,27 @@ def run_case(args) -> dict:
     return result
 
 
+def fast_seconds(fc, values, end_times, profiles, args):
+    """The median of --repeat calls of fc.predict after a warm-up call."""
+    import numpy as np
+    import torch
+
+    fc.predict(values[:64], end_times[:64], profiles[:64], chunk_size=args.chunk_size)
+    times = []
+    for _ in range(args.repeat):
+        if fc.device.startswith("cuda"):
+            torch.cuda.synchronize()
+        t = time.perf_counter()
+        out = fc.predict(values, end_times, profiles, chunk_size=args.chunk_size)
+        if fc.device.startswith("cuda"):
+            torch.cuda.synchronize()
+        times.append(time.perf_counter() - t)
+    return float(np.median(times)), out
+
+
 RUN_CHUNK = 1024  # servers per chunk of a worker's run (ARGUS_RUN_CHUNK's default)
-METHODS = {"fast": "fast path", "library": "pytorch-forecasting predict()",
+METHODS = {"fast": "fast path", "unfused": "fast path, library's selection",
+           "library": "pytorch-forecasting predict()",
            "served": "served (blend), steady run"}
 
 
@@ -158,7 +174,8 @@ def main():
                    help="slots per server in the served case (ARGUS_WINDOW_SLOTS; default its default)")
     p.add_argument("--repeat", type=int, default=3)
     p.add_argument("--library-max", type=int, default=10000,
-                   help="largest fleet to also run through pytorch-forecasting's predict()")
+                   help="largest fleet to also run through pytorch-forecasting's predict() and "
+                        "the library's variable selection")
     p.add_argument("--json", default=None, help="also write the results to this file")
     p.add_argument("--case", choices=list(METHODS), help=argparse.SUPPRESS)
     p.add_argument("--n", type=int, help=argparse.SUPPRESS)
@@ -170,8 +187,8 @@ def main():
         return
     results = []
     for n in [int(s) for s in args.sizes.split(",")]:
-        for case in ("fast", "served", "library"):
-            if case == "library" and n > args.library_max:
+        for case in ("fast", "unfused", "served", "library"):
+            if case in ("unfused", "library") and n > args.library_max:
                 continue
             cmd = [sys.executable, __file__, "--case", case, "--n", str(n),
                    "--threads", str(args.threads), "--chunk-size", str(args.chunk_size),
