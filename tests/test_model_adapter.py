@@ -282,8 +282,16 @@ def test_starting_from_a_model_of_another_size_is_refused_plainly(tiny_model, ti
         train_forecaster(series, _tiny_config(hidden_size=12, hidden_continuous_size=6), init=tiny_model)
 
 
-def test_the_candidate_model_reads_yesterday_and_forecasts(fleet_inputs):
-    fc = load_forecaster(REPO / "inference" / "candidate_model", device="cpu")
+def test_the_shipped_model_reads_yesterday_and_forecasts(fleet_inputs):
+    fc = load_forecaster(REPO / "inference" / "default_model", device="cpu")
     assert fc.manifest["format_version"] == 3 and sorted(fc.lagged.values()) == sorted(TARGETS)
+    values, end_times, profiles = fleet_inputs
+    assert np.isfinite(fc.predict(values, end_times, profiles)).all()
+
+
+def test_a_format_2_model_still_loads_and_forecasts_without_lagged_inputs(fleet_inputs):
+    fc = load_forecaster(REPO / "tests" / "data" / "model_format2", device="cpu")
+    assert fc.manifest["format_version"] == 2 and fc.lagged == {}
+    assert fc.history_slots == fc.max_encoder  # no day before the encoder to read
     values, end_times, profiles = fleet_inputs
     assert np.isfinite(fc.predict(values, end_times, profiles)).all()

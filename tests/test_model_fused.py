@@ -9,11 +9,14 @@ from inference.model.fused import fuse_variable_selection, library_variable_sele
 from inference.model.storage import load_forecaster
 
 
-@pytest.fixture(params=["tiny", "shipped"])
+MODEL_DIRS = {"shipped": REPO / "inference" / "default_model", "format 2": REPO / "tests" / "data" / "model_format2"}
+
+
+@pytest.fixture(params=["tiny", *MODEL_DIRS])
 def network(request, tiny_model):
     if request.param == "tiny":
         return tiny_model.network
-    return load_forecaster(REPO / "inference" / "default_model", device="cpu").network
+    return load_forecaster(MODEL_DIRS[request.param], device="cpu").network
 
 
 def selections(network):
