@@ -1,0 +1,157 @@
+"""The admin as a team manager uses it, in a real browser: Debian's Chromium driven by Playwright
+against a live server (real database, real Redis, real HTTP).
+
+Chromium is a system package (`apt-get install -y chromium`; .ci/run installs it where it is
+missing). Without it these tests fail, saying so: a skipped browser test would pass CI having
+tested nothing.
+
+ARGUS_ADMIN_SCREENSHOTS=docs bin/test tests/test_admin_browser.py writes the README's
+screenshots (docs/admin-teams.png, docs/admin-team.png, docs/admin-keys.png); otherwise they go to a temporary folder."""
+import os
+import re
+from pathlib import Path
+
+import pytest
+import requests
+
+from history.archiver import archive_all
+from tests.factories import data_time, make_batch
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
+                 "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+PASSWORD = "correct horse battery staple"
+LIST_CLIP = {"x": 0, "y": 0, "width": 1500, "height": 470}  # a list's screenshot: the rows, not the blank below
+
+
+@pytest.fixture
+def browser(monkeypatch):
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: install Debian's Chromium (apt-get install -y chromium; .ci/run "
+                    f"does it) to run the browser tests", pytrace=False)
+    # Playwright's sync API runs an event loop in this thread, and the test reads the database
+    # beside it: Django would refuse that as "async unsafe" (no coroutine touches it here).
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def live_url(live_server, monkeypatch):
+    from django.db import connections
+
+    # The live server answers each browser connection in a thread that otherwise keeps its
+    # database connection (CONN_MAX_AGE) until the browser hangs up, which may come after the
+    # test database is dropped (PostgreSQL: "being accessed by other users"): close it after
+    # each request instead.
+    monkeypatch.setitem(connections["default"].settings_dict, "CONN_MAX_AGE", 0)
+    return live_server.url
+
+
+@pytest.fixture
+def screenshots(tmp_path):
+    folder = Path(os.environ.get("ARGUS_ADMIN_SCREENSHOTS") or tmp_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+@pytest.fixture
+def superuser(transactional_db, django_user_model):
+    return django_user_model.objects.create_superuser("root", "root@example.com", PASSWORD)
+
+
+def archive():
+    """What the archiver (sent by celery beat every 30 s) does. Beside Playwright's sync API
+    (greenlets) Django opens a second database connection for it here: close it, or it outlives
+    the test and PostgreSQL refuses to drop the test database ("being accessed by other users")."""
+    from django.db import connections
+
+    archive_all()
+    connections.close_all()
+
+
+def feed(url, raw_key, minutes_ago=0):
+    return requests.post(url + "/feed/data", json={"records": make_batch(45, data_time(minutes_ago=minutes_ago))},
+                         headers={"X-API-Key": raw_key}, timeout=30)
+
+
+def test_a_manager_creates_a_team_and_key_feeds_with_it_sees_its_use_and_revokes_it(
+        superuser, live_url, browser, screenshots):
+    url = live_url
+    page = browser.new_page(viewport={"width": 1500, "height": 1000})
+    page.set_default_timeout(10_000)
+    page.goto(url + "/admin/")
+    page.fill("#id_username", "root")
+    page.fill("#id_password", PASSWORD)
+    page.click("input[type=submit]")
+    assert page.locator("#user-tools").inner_text().upper().startswith("WELCOME, ROOT")
+    assert "API Key Permissions" not in page.content()  # one place for keys: the library's admin is gone
+
+    # a team and its first key, on one page
+    page.goto(url + "/admin/feeds/team/add/")
+    page.locator("#id_name").press_sequentially("Payments")
+    assert page.input_value("#id_slug") == "payments"  # filled in from the name as it is typed
+    page.click("#new_api_keys-group .add-row a")
+    page.fill("input[name='new_api_keys-0-name']", "prod feeder")
+    page.click("input[name='_continue']")
+    message = page.locator(".messagelist .warning").inner_text()
+    raw = re.search(r"The API key for prod feeder is: ([\w.]+)\.", message).group(1)
+    prefix = raw.partition(".")[0]
+    page.reload()
+    assert raw not in page.content()  # shown once
+    assert prefix in page.locator("#api_keys-group").inner_text()
+    assert page.locator(".field-servers_tracked .readonly").inner_text() == "0"
+
+    # the key feeds at once
+    for minutes_ago in (10, 5, 0):
+        assert feed(url, raw, minutes_ago).status_code == 200
+    archive()
+
+    page.reload()
+    assert page.locator(".field-servers_tracked .readonly").inner_text() == "45"
+    assert page.locator(".field-last_batch .readonly").inner_text() == "just now"
+    assert page.locator(".field-warm_up .readonly").inner_text() == "complete (135 points held)"
+    assert page.locator(".field-points_stored .readonly").inner_text() == "135"
+    key_row = page.locator("#api_keys-group tr", has_text=prefix)
+    assert key_row.locator("td.field-last_used_display").inner_text() == "just now"
+    assert key_row.locator("td.field-requests_24h").inner_text() == "3"
+    page.screenshot(path=screenshots / "admin-team.png", full_page=True)
+
+    page.goto(url + "/admin/feeds/team/")
+    team_row = page.locator("#result_list tbody tr", has_text="payments")
+    assert team_row.locator("td.field-servers_tracked").inner_text() == "45"
+    assert team_row.locator("td.field-active_keys").inner_text() == "1"
+    page.screenshot(path=screenshots / "admin-teams.png", clip=LIST_CLIP)
+
+    # the key list: its use, then revoke it
+    page.goto(url + "/admin/feeds/teamapikey/")
+    row = page.locator("#result_list tbody tr", has_text=prefix)
+    assert row.locator("td.field-state").inner_text() == "active"
+    assert row.locator("td.field-last_used_display").inner_text() == "just now"
+    assert row.locator("td.field-requests_24h").inner_text() == "3"
+    row.locator("input.action-select").check()
+    page.select_option("select[name='action']", "revoke_selected")
+    page.click("button[name='index']")
+    assert "Revoked 1 API key" in page.locator(".messagelist").inner_text()
+    assert page.locator("#result_list tbody tr", has_text=prefix).locator("td.field-state").inner_text() == "revoked"
+
+    refused = feed(url, raw)
+    assert refused.status_code == 401
+    assert refused.json() == {"detail": "Invalid or missing API key"}
+
+    # its replacement, made on the key list
+    page.click(".object-tools a.addlink")
+    page.select_option("#id_team", label="Payments")
+    page.fill("#id_name", "prod feeder 2")
+    page.click("input[name='_save']")
+    second = re.search(r"The API key for prod feeder 2 is: ([\w.]+)\.", page.locator(".messagelist").inner_text()).group(1)
+    assert feed(url, second).status_code == 200
+    page.goto(url + "/admin/feeds/teamapikey/")
+    assert second not in page.content()
+    row = page.locator("#result_list tbody tr", has_text=second.partition(".")[0])
+    assert (row.locator("td.field-state").inner_text(), row.locator("td.field-requests_24h").inner_text()) == ("active", "1")
+    page.screenshot(path=screenshots / "admin-keys.png", clip=LIST_CLIP)
