@@ -21,6 +21,7 @@ CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
                  "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 PASSWORD = "correct horse battery staple"
+pytestmark = pytest.mark.slow  # a browser process (bin/test --fast leaves it out; bin/test and CI run it)
 LIST_CLIP = {"x": 0, "y": 0, "width": 1500, "height": 470}  # a list's screenshot: the rows, not the blank below
 
 
