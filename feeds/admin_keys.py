@@ -9,6 +9,8 @@ from django.db.models import Q
 from django.forms.models import BaseInlineFormSet
 from django.utils import timezone
 
+from core.key_usage import NEVER
+
 from .admin_display import UNAVAILABLE, moment
 from .key_actions import NotRotatable, revoke_keys, rotate_key
 from .key_usage import last_used_at, record_last_uses, usage_by_key
@@ -106,7 +108,7 @@ class KeyChangeList(ChangeList):
         super().get_results(request)
         usage = getattr(request, "argus_key_usage", None)  # read by TeamAPIKeyAdmin.changelist_view
         for key in self.result_list:
-            key.usage = None if usage is None else usage.get(key.pk)
+            key.usage = None if usage is None else usage.get(key.pk, NEVER)  # NEVER: a key made since
 
 
 @admin.register(TeamAPIKey)
