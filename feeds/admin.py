@@ -3,9 +3,9 @@
 The API key library registers its own model's admin ("API Key Permissions > API keys"); keys
 made there belong to no team and every request with one is a 401. It is unregistered here, so
 that the only keys an administrator can create are a team's (its page, or the key list)."""
+import rest_framework_api_key.admin  # noqa: F401  registers the library's APIKey admin, undone below
 from django.conf import settings
 from django.contrib import admin
-from django.contrib.admin.views.main import ChangeList
 from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.html import format_html
@@ -16,19 +16,12 @@ from .admin_keys import NewKeyFormSet, NewTeamKeyInline, TeamKeysInline, save_ne
 from .models import Team
 from .team_usage import team_usage
 
-if admin.site.is_registered(APIKey):  # the library's admin module ran first (INSTALLED_APPS order)
-    admin.site.unregister(APIKey)
-
-
-class TeamChangeList(ChangeList):
-    def get_results(self, request):
-        super().get_results(request)
-        for team in self.result_list:  # read once per row, shared by the row's columns
-            team.usage = team_usage(team)
+admin.site.unregister(APIKey)  # imported above: registered by now, whatever order admin modules load in
 
 
 class TeamUsageColumns:
-    """The team's GET /status fields (feeds.team_usage), read once per team and page."""
+    """The team's GET /status fields (feeds.team_usage), read once per team and page (the row's
+    columns share the same Team instance)."""
 
     @staticmethod
     def _usage(team):
@@ -100,9 +93,6 @@ class TeamAdmin(TeamUsageColumns, admin.ModelAdmin):
         now = timezone.now()
         usable = Q(api_keys__revoked=False) & (Q(api_keys__expiry_date__isnull=True) | Q(api_keys__expiry_date__gt=now))
         return super().get_queryset(request).annotate(usable_keys=Count("api_keys", filter=usable))
-
-    def get_changelist(self, request, **kwargs):
-        return TeamChangeList
 
     @admin.display(description="active keys", ordering="usable_keys")
     def active_keys(self, team):
