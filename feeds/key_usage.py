@@ -30,7 +30,8 @@ def record_last_uses(api_keys=None):
     every key unless `api_keys` is given. Returns usage_by_key's answer (None: Redis down,
     nothing copied)."""
     if api_keys is None:
-        api_keys = TeamAPIKey.objects.only("pk", "prefix", "team_id", "last_used")
+        # `revoked` too: the library's model reads it as each instance is made (a query each if deferred)
+        api_keys = TeamAPIKey.objects.only("pk", "prefix", "team_id", "last_used", "revoked")
     api_keys = list(api_keys)
     usage = usage_by_key(api_keys)
     if usage is None:

@@ -156,3 +156,16 @@ def test_a_revoked_key_is_not_rotated(admin_client, team_a):
     response = action(admin_client, "rotate_selected", team_a.api_key)
     assert "is revoked or expired: create a new key instead" in response.content.decode()
     assert TeamAPIKey.objects.filter(team=team_a.team).count() == 1
+
+
+def test_the_key_list_costs_the_same_queries_for_any_number_of_keys(admin_client, team_a, client):
+    def queries_of_the_list():
+        feed(client, team_a.key)  # a last use to copy into the database
+        with CaptureQueriesContext(connection) as queries:
+            assert admin_client.get(LIST).status_code == 200
+        return len(queries)
+
+    few = queries_of_the_list()
+    for n in range(20):
+        TeamAPIKey.objects.create_key(team=team_a.team, name=f"extra-{n}")
+    assert queries_of_the_list() == few
