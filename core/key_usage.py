@@ -57,3 +57,8 @@ def _usage(fields: dict, first_bucket: int) -> KeyUsage:
     last = fields.pop(b"last", None)
     recent = sum(int(count) for name, count in fields.items() if int(name[1:]) >= first_bucket)
     return KeyUsage(int(last) if last is not None else None, recent)
+
+
+def forget_usage(team_id, key_prefix: str):
+    """Deletes a key's counters (the key was deleted; they would expire by themselves)."""
+    get_redis().delete(keys.team(team_id).usage(key_prefix))

@@ -169,3 +169,19 @@ def test_the_key_list_costs_the_same_queries_for_any_number_of_keys(admin_client
     for n in range(20):
         TeamAPIKey.objects.create_key(team=team_a.team, name=f"extra-{n}")
     assert queries_of_the_list() == few
+
+
+def test_deleting_a_key_deletes_its_usage_counters_and_no_other_keys(client, team_a, team_b, redis_client):
+    feed(client, team_a.key)
+    feed(client, team_b.key)
+    team_a.api_key.delete()
+    assert not redis_client.exists(keys.team(team_a.team.id).usage(team_a.api_key.prefix))
+    assert redis_client.exists(keys.team(team_b.team.id).usage(team_b.api_key.prefix))
+
+
+def test_a_key_is_deleted_even_while_redis_is_down(team_a, settings):
+    from core.local_redis import free_port
+
+    settings.REDIS_URL = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens there
+    team_a.api_key.delete()
+    assert not TeamAPIKey.objects.filter(pk=team_a.api_key.pk).exists()
