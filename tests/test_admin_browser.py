@@ -1,12 +1,14 @@
 """The admin as a team manager uses it, in a real browser: Debian's Chromium driven by Playwright
-against a live server (real database, real Redis, real HTTP).
+against Argus served by gunicorn (tests.live.LiveStack: its own database, real Redis, real HTTP),
+set up with manage.py as an operator would.
 
 Chromium is a system package (`apt-get install -y chromium`; .ci/run installs it where it is
 missing). Without it these tests fail, saying so: a skipped browser test would pass CI having
 tested nothing.
 
 ARGUS_ADMIN_SCREENSHOTS=docs bin/test tests/test_admin_browser.py writes the README's
-screenshots (docs/admin-teams.png, docs/admin-team.png, docs/admin-keys.png); otherwise they go to a temporary folder."""
+screenshots (docs/admin-teams.png, admin-team.png, admin-keys.png); otherwise they go to a
+temporary folder."""
 import os
 import re
 from pathlib import Path
@@ -14,25 +16,20 @@ from pathlib import Path
 import pytest
 import requests
 
-from history.archiver import archive_all
 from tests.factories import data_time, make_batch
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
                  "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 PASSWORD = "correct horse battery staple"
-pytestmark = pytest.mark.slow  # a browser process (bin/test --fast leaves it out; bin/test and CI run it)
 LIST_CLIP = {"x": 0, "y": 0, "width": 1500, "height": 470}  # a list's screenshot: the rows, not the blank below
 
 
 @pytest.fixture
-def browser(monkeypatch):
+def browser():
     if not CHROMIUM.exists():
         pytest.fail(f"{CHROMIUM} is missing: install Debian's Chromium (apt-get install -y chromium; .ci/run "
                     f"does it) to run the browser tests", pytrace=False)
-    # Playwright's sync API runs an event loop in this thread, and the test reads the database
-    # beside it: Django would refuse that as "async unsafe" (no coroutine touches it here).
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -42,15 +39,16 @@ def browser(monkeypatch):
 
 
 @pytest.fixture
-def live_url(live_server, monkeypatch):
-    from django.db import connections
+def argus(live_stack):
+    """(the stack, its URL): Argus served by gunicorn, with a superuser made by manage.py.
 
-    # The live server answers each browser connection in a thread that otherwise keeps its
-    # database connection (CONN_MAX_AGE) until the browser hangs up, which may come after the
-    # test database is dropped (PostgreSQL: "being accessed by other users"): close it after
-    # each request instead.
-    monkeypatch.setitem(connections["default"].settings_dict, "CONN_MAX_AGE", 0)
-    return live_server.url
+    Not pytest-django's live_server: its threads share this process's database connections, and
+    with Playwright's event loop running here Django hands the test other connections than the
+    server's; on the in-memory SQLite test database that failed now and then as the server's
+    threads ended."""
+    live_stack.env["DJANGO_SUPERUSER_PASSWORD"] = PASSWORD
+    live_stack.manage("createsuperuser", "--noinput", "--username", "root", "--email", "root@example.com")
+    return live_stack, live_stack.start_web()
 
 
 @pytest.fixture
@@ -60,29 +58,13 @@ def screenshots(tmp_path):
     return folder
 
 
-@pytest.fixture
-def superuser(transactional_db, django_user_model):
-    return django_user_model.objects.create_superuser("root", "root@example.com", PASSWORD)
-
-
-def archive():
-    """What the archiver (sent by celery beat every 30 s) does. Beside Playwright's sync API
-    (greenlets) Django opens a second database connection for it here: close it, or it outlives
-    the test and PostgreSQL refuses to drop the test database ("being accessed by other users")."""
-    from django.db import connections
-
-    archive_all()
-    connections.close_all()
-
-
 def feed(url, raw_key, minutes_ago=0):
     return requests.post(url + "/feed/data", json={"records": make_batch(45, data_time(minutes_ago=minutes_ago))},
                          headers={"X-API-Key": raw_key}, timeout=30)
 
 
-def test_a_manager_creates_a_team_and_key_feeds_with_it_sees_its_use_and_revokes_it(
-        superuser, live_url, browser, screenshots):
-    url = live_url
+def test_a_manager_creates_a_team_and_key_feeds_with_it_sees_its_use_and_revokes_it(argus, browser, screenshots):
+    stack, url = argus
     page = browser.new_page(viewport={"width": 1500, "height": 1000})
     page.set_default_timeout(10_000)
     page.goto(url + "/admin/")
@@ -110,7 +92,7 @@ def test_a_manager_creates_a_team_and_key_feeds_with_it_sees_its_use_and_revokes
     # the key feeds at once
     for minutes_ago in (10, 5, 0):
         assert feed(url, raw, minutes_ago).status_code == 200
-    archive()
+    stack.manage("archive_history")  # what celery beat sends every 30 s
 
     page.reload()
     assert page.locator(".field-servers_tracked .readonly").inner_text() == "45"
