@@ -63,7 +63,7 @@ def feed(url, raw_key, minutes_ago=0):
                          headers={"X-API-Key": raw_key}, timeout=30)
 
 
-def test_a_manager_creates_a_team_and_key_feeds_with_it_sees_its_use_and_revokes_it(argus, browser, screenshots):
+def test_a_manager_creates_a_team_and_key_feeds_with_it_sees_its_use_and_revokes_it(browser, argus, screenshots):
     stack, url = argus
     page = browser.new_page(viewport={"width": 1500, "height": 1000})
     page.set_default_timeout(10_000)
