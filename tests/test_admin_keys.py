@@ -69,7 +69,8 @@ def test_requests_older_than_a_day_leave_the_count(team_a, redis_client):
 def test_a_keys_usage_in_redis_stays_bounded(team_a, redis_client):
     start = int(time.time() * 1000) - 3 * 24 * HOUR_MS
     for step in range(3 * 24 * 6):  # a request every 10 minutes for 3 days
-        throttles.take(team_a.team.id, "read", team_a.api_key.prefix, 100, 60, now_ms=start + step * key_usage.BUCKET_MS)
+        throttles.take(team_a.team.id, "read", team_a.api_key.prefix, 100, 60,
+                       now_ms=start + step * key_usage.BUCKET_MS)
     usage_key = keys.team(team_a.team.id).usage(team_a.api_key.prefix)
     assert redis_client.hlen(usage_key) <= key_usage.BUCKETS + 1  # the buckets of a day, and "last"
     assert 0 < redis_client.pttl(usage_key) <= key_usage.LIFETIME_MS
