@@ -269,3 +269,11 @@ if ARGUS_ACCURACY_ORIGIN_SLOTS < 1:
     raise ImproperlyConfigured("ARGUS_ACCURACY_ORIGIN_SLOTS must be at least 1")
 # Predictions older than this (wall clock) are reported as stale by /status.
 ARGUS_PREDICTIONS_STALE_SECONDS = env_int("ARGUS_PREDICTIONS_STALE_SECONDS", 900)
+
+# --- API keys (admin) ----------------------------------------------------------------------------
+# Rotating a key in admin creates its replacement (shown once) and lets the old key work this
+# many more seconds, so that feeders can be moved to the new one without a gap (a day: one
+# working day to redeploy; 0 revokes the old key at once). The old key expires then.
+ARGUS_KEY_ROTATION_GRACE_SECONDS = env_int("ARGUS_KEY_ROTATION_GRACE_SECONDS", 24 * 3600)
+if ARGUS_KEY_ROTATION_GRACE_SECONDS < 0:
+    raise ImproperlyConfigured("ARGUS_KEY_ROTATION_GRACE_SECONDS must be 0 or more")

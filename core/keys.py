@@ -13,6 +13,8 @@ one Redis Cluster shard and every multi-key script of a team stays on that shard
                  (ARGUS_MAX_NEW_SERVERS_PER_HOUR)
   w:<server>     list of packed records sorted by slot (feeds.windows)
   rate:<scope>:<key prefix>[:n]   a key's sliding-window log and its sequence (core.throttles)
+  usage:<key prefix>  hash: an API key's last use and its uses per 10 minutes over the last day
+                      (core.key_usage; counted by the rate-limit script, no extra round trip)
   run:queued     set while a prediction run is queued; run:lock the running task's id
                  (inference.dispatch)
   predictions, alerts, predictions:meta   the cached documents (inference.cache)
@@ -102,6 +104,9 @@ class TeamKeys:
 
     def seasonal(self, server_name: str) -> str:
         return self.prefix + "seasonal:" + server_name
+
+    def usage(self, key_prefix: str) -> str:
+        return f"{self.prefix}usage:{key_prefix}"
 
     def rate(self, scope: str, key_prefix: str) -> list:
         """[log, sequence] of one API key's rate limit in one scope."""

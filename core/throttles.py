@@ -2,23 +2,26 @@
 
 A sliding-window log (one sorted set of request times per key and scope) checked and updated
 by one Lua script (core/lua/rate_sliding_window.lua) on Redis's clock: exact under any
-concurrency and across any number of web processes, with no burst at window edges."""
+concurrency and across any number of web processes, with no burst at window edges. The same
+script counts the key's use (core.key_usage): usage costs a request no extra round trip."""
 import math
 
 from django.conf import settings
 from rest_framework.throttling import BaseThrottle
 
-from . import keys
+from . import key_usage, keys
 from .rates import parse_rate
 from .redis import clock_arg, lua, run_script
 
-SLIDING_WINDOW = lua("clock", "rate_sliding_window")
+SLIDING_WINDOW = lua("clock", "key_usage", "rate_sliding_window")
 
 
 def take(team_id, scope: str, key_prefix: str, count: int, period_seconds: int, now_ms=None) -> int:
-    """Counts one request of the key if it is within its limit: 0, else the ms to wait."""
-    return run_script(SLIDING_WINDOW, keys.team(team_id).rate(scope, key_prefix),
-                      [count, period_seconds * 1000, clock_arg(now_ms)])
+    """Counts one request of the key if it is within its limit: 0, else the ms to wait. Either
+    way the request counts as a use of the key (core.key_usage)."""
+    team = keys.team(team_id)
+    return run_script(SLIDING_WINDOW, [*team.rate(scope, key_prefix), team.usage(key_prefix)],
+                      [count, period_seconds * 1000, clock_arg(now_ms), *key_usage.script_args()])
 
 
 def rate_for(team, scope: str):

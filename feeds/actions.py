@@ -4,6 +4,7 @@ import logging
 import redis
 
 from core import keys
+from core.key_usage import forget_usage
 from core.redis import get_redis, redis_unavailable
 
 from .records import Batch
@@ -65,3 +66,15 @@ def purge_deleted_team(sender, instance, **kwargs):
             raise
         log.warning("team %s deleted but its Redis data was not purged (Redis unavailable); it expires by itself",
                     instance.pk)
+
+
+def forget_deleted_key_usage(sender, instance, **kwargs):
+    """post_delete of a TeamAPIKey: its usage counters go with it. If Redis is unavailable they
+    expire by themselves (core.key_usage.LIFETIME_MS after the key's last use)."""
+    try:
+        forget_usage(instance.team_id, instance.prefix)
+    except redis.RedisError as exc:
+        if not redis_unavailable(exc):
+            raise
+        log.warning("API key %s deleted but its usage counters were not (Redis unavailable); they expire by "
+                    "themselves", instance.prefix)

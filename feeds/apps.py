@@ -12,8 +12,10 @@ class FeedsConfig(AppConfig):
 
         from core import status
 
-        from .actions import purge_deleted_team
+        from .actions import forget_deleted_key_usage, purge_deleted_team
         from .status import PART
 
         status.register(PART)
         post_delete.connect(purge_deleted_team, sender="feeds.Team", dispatch_uid="feeds.purge_deleted_team")
+        post_delete.connect(forget_deleted_key_usage, sender="feeds.TeamAPIKey",
+                            dispatch_uid="feeds.forget_deleted_key_usage")

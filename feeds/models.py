@@ -43,6 +43,11 @@ class TeamAPIKey(AbstractAPIKey):
     """An API key of one team: stored as a SHA-512 hash with a visible prefix; revocable, may expire."""
 
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="api_keys")
+    # Requests count their key's use in Redis (core.key_usage), never here: a feed request writes
+    # no row. The admin copies the last use here when it lists keys (feeds.key_usage), so that
+    # its filters can query it and it outlives the Redis counters.
+    last_used = models.DateTimeField(null=True, blank=True, editable=False,
+                                     help_text="The last request with this key, as of the last time admin listed keys.")
 
     class Meta(AbstractAPIKey.Meta):
         verbose_name = "API key"

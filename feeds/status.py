@@ -2,6 +2,7 @@
 from rest_framework import serializers
 
 from core.status import StatusPart, StatusRequest
+from core.times import iso
 
 from .windows import team_stats
 
@@ -12,6 +13,8 @@ class FeedStatus(serializers.Serializer):
     tick_count = serializers.IntegerField(required=False, help_text="Batches the team has sent.")
     servers_tracked = serializers.IntegerField(required=False)
     warmup_complete = serializers.BooleanField(required=False)
+    last_batch_at = serializers.DateTimeField(required=False, allow_null=True,
+                                              help_text="With a key: when the team's last batch was accepted.")
 
 
 def feed_status(request: StatusRequest) -> dict:
@@ -20,7 +23,8 @@ def feed_status(request: StatusRequest) -> dict:
     stats = request.once("team_stats", lambda: team_stats(request.team.id))
     return {"team": request.team.slug, "rolling_window_size": stats.points,
             "tick_count": stats.tick, "servers_tracked": stats.servers,
-            "warmup_complete": stats.warmup_complete}
+            "warmup_complete": stats.warmup_complete,
+            "last_batch_at": iso(stats.updated_ms / 1000) if stats.updated_ms else None}
 
 
 PART = StatusPart(FeedStatus, feed_status)

@@ -1,4 +1,6 @@
-"""history/'s part of GET /status (with a key): what waits for the archiver, what was lost."""
+"""history/'s part of GET /status (with a key): what is stored, what waits for the archiver,
+what was lost."""
+from django.db.models import Sum
 from rest_framework import serializers
 
 from core import keys
@@ -7,9 +9,12 @@ from core.status import StatusPart, StatusRequest
 from core.times import iso
 
 from . import stream
+from .models import ServerDay
 
 
 class HistoryStatus(serializers.Serializer):
+    history_points_stored = serializers.IntegerField(
+        required=False, help_text="With a key: points the team's history holds in the database (ARGUS_HISTORY_DAYS).")
     history_pending_points = serializers.IntegerField(
         required=False, help_text="With a key: accepted points waiting in Redis for the archiver.")
     history_dropped_points = serializers.IntegerField(
@@ -24,7 +29,9 @@ def history_status(request: StatusRequest) -> dict:
         return {}
     state = stream.state(request.team.id)
     archived = get_redis().get(keys.history_archived())
-    return {"history_pending_points": state["pending"], "history_dropped_points": state["dropped"],
+    stored = ServerDay.objects.filter(team_id=request.team.id).aggregate(points=Sum("points"))["points"]
+    return {"history_points_stored": stored or 0, "history_pending_points": state["pending"],
+            "history_dropped_points": state["dropped"],
             "history_archived_at": iso(float(archived)) if archived else None}
 
 

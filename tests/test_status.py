@@ -71,3 +71,20 @@ def test_predictions_covering_the_newest_batch_are_not_stale_however_old(client,
     old = {"tick": 1, "generated_at": time.time() - 1200, "model": {"version": "m"}}
     cache.store_predictions(team_a.team.id, old, {"tick": 1, "count": 0, "alerts": []})
     assert client.get("/status", **team_a.headers).json()["predictions_stale"] is False
+
+
+def test_with_a_key_it_tells_when_the_last_batch_came_and_how_many_points_history_stores(client, team_a, team_b):
+    from datetime import datetime, timezone
+
+    from history.archiver import archive_all
+    from tests.factories import data_time
+
+    before = client.get("/status", **team_a.headers).json()
+    assert (before["last_batch_at"], before["history_points_stored"]) == (None, 0)
+    client.post("/feed/data", {"records": make_batch(5, data_time())}, format="json", **team_a.headers)
+    archive_all()
+    body = client.get("/status", **team_a.headers).json()
+    last_batch = datetime.fromisoformat(body["last_batch_at"].replace("Z", "+00:00"))
+    assert abs((datetime.now(timezone.utc) - last_batch).total_seconds()) < 5
+    assert body["history_points_stored"] == 5
+    assert client.get("/status", **team_b.headers).json()["history_points_stored"] == 0

@@ -1,5 +1,5 @@
--- After clock.lua: a sliding-window rate limit. KEYS[1] the log (zset of request times),
--- KEYS[2] its sequence; ARGV[1] limit, ARGV[2] window in ms, ARGV[3] the clock.
+-- After clock.lua and key_usage.lua: a sliding-window rate limit. KEYS[1] the log (zset of
+-- request times), KEYS[2] its sequence; ARGV[1] limit, ARGV[2] window in ms, ARGV[3] the clock.
 -- Returns 0 if the request is allowed (and logs it), else the ms until one is.
 local now = clock_ms(ARGV[3])
 local limit, window = tonumber(ARGV[1]), tonumber(ARGV[2])
