@@ -15,6 +15,8 @@ urlpatterns = [
     path("feed/data", feed_views.FeedDataView.as_view(), name="feed-data"),
     path("feed/servers/<path:server_name>", feed_views.ServerView.as_view(), name="feed-server"),
     path("predictions/current", inference_views.PredictionsCurrentView.as_view(), name="predictions-current"),
+    path("predictions/servers/<path:server_name>/explain", inference_views.ExplainView.as_view(),
+         name="predictions-explain"),
     path("alerts/active", inference_views.AlertsActiveView.as_view(), name="alerts-active"),
     path("alerts/history", timeline_views.AlertHistoryView.as_view(), name="alerts-history"),
     path("accuracy", inference_views.AccuracyView.as_view(), name="accuracy"),

@@ -29,6 +29,9 @@ one Redis Cluster shard and every multi-key script of a team stays on that shard
                       hysteresis count (timeline.state); "tick" -> the run that wrote it last
   accuracy:pending    hash: server -> forecasts waiting for their actual values (inference.accuracy)
   accuracy:sums       hash: "<day>:<metric>:<horizon>:<sum>" -> a day's accuracy sums (inference.accuracy)
+  dashboard:fleet     the fleet page's document for the cached predictions' tick (dashboard.fleet)
+  dashboard:server:<server>   a server's entry of the cached predictions, for its tick (dashboard.server)
+  explain:<server>    a server's explanation for the tick it was computed at (inference.explaining)
 
 Service-wide keys (not per team): the worker heartbeats (inference.worker), failed admin logins
 per username (core.login_lockout), the archiver's last completed run (history.archiver) and
@@ -90,6 +93,7 @@ class TeamKeys:
         self.alert_state = self.prefix + "alerts:state"
         self.accuracy_pending = self.prefix + "accuracy:pending"
         self.accuracy_sums = self.prefix + "accuracy:sums"
+        self.dashboard_fleet = self.prefix + "dashboard:fleet"
 
     @property
     def pattern(self) -> str:
@@ -102,6 +106,12 @@ class TeamKeys:
 
     def seasonal(self, server_name: str) -> str:
         return self.prefix + "seasonal:" + server_name
+
+    def dashboard_server(self, server_name: str) -> str:
+        return self.prefix + "dashboard:server:" + server_name
+
+    def explanation(self, server_name: str) -> str:
+        return self.prefix + "explain:" + server_name
 
     def rate(self, scope: str, key_prefix: str) -> list:
         """[log, sequence] of one API key's rate limit in one scope."""
