@@ -29,8 +29,9 @@ one Redis Cluster shard and every multi-key script of a team stays on that shard
                       hysteresis count (timeline.state); "tick" -> the run that wrote it last
   accuracy:pending    hash: server -> forecasts waiting for their actual values (inference.accuracy)
   accuracy:sums       hash: "<day>:<metric>:<horizon>:<sum>" -> a day's accuracy sums (inference.accuracy)
-  dashboard:fleet     the fleet page's document for the cached predictions' tick (dashboard.fleet)
-  dashboard:server:<server>   a server's entry of the cached predictions, for its tick (dashboard.server)
+  fleet-view          the fleet view of the cached predictions, for their tick (inference.fleet_view)
+  dashboard:servers   hash: "tick" and, per server, its entry of the cached predictions for that
+                      tick (dashboard.server)
   explain:<server>    a server's explanation for the tick it was computed at (inference.explaining)
 
 Service-wide keys (not per team): the worker heartbeats (inference.worker), failed admin logins
@@ -93,7 +94,8 @@ class TeamKeys:
         self.alert_state = self.prefix + "alerts:state"
         self.accuracy_pending = self.prefix + "accuracy:pending"
         self.accuracy_sums = self.prefix + "accuracy:sums"
-        self.dashboard_fleet = self.prefix + "dashboard:fleet"
+        self.fleet_view = self.prefix + "fleet-view"
+        self.dashboard_servers = self.prefix + "dashboard:servers"
 
     @property
     def pattern(self) -> str:
@@ -106,9 +108,6 @@ class TeamKeys:
 
     def seasonal(self, server_name: str) -> str:
         return self.prefix + "seasonal:" + server_name
-
-    def dashboard_server(self, server_name: str) -> str:
-        return self.prefix + "dashboard:server:" + server_name
 
     def explanation(self, server_name: str) -> str:
         return self.prefix + "explain:" + server_name

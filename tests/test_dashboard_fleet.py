@@ -72,3 +72,12 @@ def test_a_team_sees_only_its_own_fleet(ana, team_a, team_b, tiny_model, tiny_fl
     store(team_a, fleet_records(tiny_fleet, hours=2))  # team a has data, no prediction yet
     body = ana.get("/dashboard/api/fleet").json()
     assert body["status"] == "pending" and "servers" not in body
+
+
+def test_the_run_writes_the_fleet_view_so_that_no_page_parses_the_predictions(team_a, tiny_model, tiny_fleet, redis_client):
+    from core import keys
+
+    predicted(team_a, tiny_model, tiny_fleet)
+    stored = json.loads(redis_client.get(keys.team(team_a.team.id).fleet_view))
+    assert stored["tick"] == json.loads(cache.predictions_json(team_a.team.id))["tick"]
+    assert len(stored["value"]["servers"]) == 6

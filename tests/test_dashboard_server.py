@@ -84,3 +84,19 @@ def test_the_timeline_lists_the_servers_alert_transitions(ana, team_a, tiny_mode
     timeline = ana.get(f"/dashboard/api/servers/{name}").json()["timeline"]
     assert [(e["event"], e["level"], e["message"]) for e in timeline if e["at"] == "2025-01-01T00:00:00Z"] == \
         [("opened", "warning", "Memory exhaustion predicted in 3 hours")]
+
+
+def test_one_parse_of_the_predictions_serves_every_server_page_of_the_tick(ana, client, team_a, tiny_model, tiny_fleet,
+                                                                          redis_client):
+    from core import keys
+
+    records = predicted(team_a, tiny_model, tiny_fleet)
+    names = sorted(records["server_name"].unique())
+    hash_key = keys.team(team_a.team.id).dashboard_servers
+    assert ana.get(f"/dashboard/api/servers/{names[0]}").status_code == 200
+    assert redis_client.hget(hash_key, "tick") == b"1"
+    assert {f"s:{n}".encode() for n in names} <= set(redis_client.hkeys(hash_key))
+    # a server forgotten since is gone at once, not served from the kept entries
+    assert client.delete(f"/feed/servers/{names[1]}", **team_a.headers).status_code == 200
+    assert ana.get(f"/dashboard/api/servers/{names[1]}").status_code == 404
+    assert ana.get(f"/dashboard/api/servers/{names[2]}").json()["status"] == "ok"

@@ -97,6 +97,10 @@
     tiles(); freshness();
     root.dataset.tick = doc && doc.tick != null ? doc.tick : "";
     root.dataset.rendered = "true";
+    // when the tiles are on screen (after the next frame), for bench/dashboard.py
+    if (!root.dataset.paintedMs) requestAnimationFrame(function () { setTimeout(function () {
+      root.dataset.paintedMs = performance.now().toFixed(1);
+    }); });
   }
 
   function refresh() {
