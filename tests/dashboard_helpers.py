@@ -35,8 +35,8 @@ def fleet_records(tiny_fleet, hours, prefix=None):
     return recent
 
 
-def store(tenant, records):
-    return append_batch(tenant.team.id, validate_batch(to_records(records)))
+def store(tenant, records, now=None):
+    return append_batch(tenant.team.id, validate_batch(to_records(records), now=now))
 
 
 def predicted(tenant, tiny_model, tiny_fleet, hours=30, prefix=None, archive=False):

@@ -114,3 +114,35 @@ def test_without_chromium_the_browser_tests_fail_and_say_how_to_install_it(monke
     with pytest.raises(AssertionError, match=r"/nonexistent/chromium is missing.*apt-get install -y chromium"):
         with chromium():
             pass
+
+
+def test_the_fleet_page_refreshes_itself_and_shows_stale_servers(browser, live_server, fleets, settings, team_a,
+                                                                  tiny_model, tiny_fleet):
+    import pandas as pd
+
+    from inference.runner import run_team_predictions
+    from tests.dashboard_helpers import fleet_records, store
+
+    settings.ARGUS_DASHBOARD_REFRESH_SECONDS = 1
+    ours, _ = fleets
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    errors = watch_console(page)
+    log_in(page, live_server.url, "ana", PASSWORD)
+    page.wait_for_selector("#fleet[data-tick='1']")
+    assert "no stale servers" in page.inner_text("#freshness")
+    page.evaluate("window.loadedOnce = true")  # gone if the page were reloaded
+    # an hour and ten minutes more for every server but one, which is then over an hour behind
+    last_hour = fleet_records(tiny_fleet, hours=70 / 60)
+    later = last_hour[last_hour["server_name"] != ours[0]]
+    # (70 minutes past the wall clock, where the fleet's data already ends: stored as of now + 2 h)
+    store(team_a, later.assign(timestamp=later["timestamp"] + pd.Timedelta(minutes=70)),
+          now=(pd.Timestamp.now(tz="UTC") + pd.Timedelta(hours=2)).to_pydatetime())
+    run_team_predictions(team_a.team.id, tiny_model)
+    page.wait_for_selector("#fleet[data-tick='2']")
+    assert page.evaluate("window.loadedOnce") is True
+    assert "1 stale server" in page.inner_text("#freshness")
+    stale = page.eval_on_selector_all(".tile.stale", "ts => ts.map(t => [t.dataset.server, t.innerText])")
+    assert [name for name, _ in stale] == [ours[0]] and "stale" in stale[0][1]
+    context.close()
+    assert errors == []

@@ -17,9 +17,5 @@ var Argus = (function () {
       return r.json().then(function (body) { if (!r.ok) { var e = new Error(body.detail || ("HTTP " + r.status)); e.status = r.status; e.body = body; throw e; } return body; });
     });
   }
-  // the team switcher submits itself when a team is picked (its button remains for keyboards without JS)
-  document.querySelectorAll("select[data-autosubmit]").forEach(function (s) {
-    s.addEventListener("change", function () { s.form.submit(); });
-  });
   return {esc: esc, age: age, utc: utc, getJSON: getJSON};
 })();
