@@ -3,8 +3,6 @@
 The team a page shows is the one picked in the switcher (kept in the session), checked against
 the user's teams on every request: a session never grants more than the memberships do, and a
 membership removed in admin takes effect on the next request."""
-from django.http import Http404
-
 from feeds.models import Team
 
 SESSION_KEY = "dashboard_team"
@@ -29,14 +27,6 @@ def current_team(request):
         if team is not None:
             return team
     return teams.first()
-
-
-def require_team(request):
-    """current_team, or a 404 for a user who belongs to no team (nothing to show, nothing to leak)."""
-    team = current_team(request)
-    if team is None:
-        raise Http404("You are not a member of any team")
-    return team
 
 
 def pick_team(request, slug) -> bool:

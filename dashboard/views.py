@@ -5,7 +5,6 @@ every view needs a logged-in user, and shows only the team picked from the user'
 Views stay thin: the documents are built in dashboard.fleet and dashboard.server from what the
 API endpoints serve."""
 import functools
-import logging
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
@@ -22,8 +21,6 @@ from . import access
 from .fleet import fleet_document
 from .levels import LEVELS
 from .server import RANGES, UnknownServer, server_document, server_exists
-
-log = logging.getLogger(__name__)
 
 
 def _page_context(request, team, **extra):

@@ -130,3 +130,14 @@ def test_memberships_are_managed_in_admin(admin_client, team_a):
     assert response.status_code == 302
     assert Membership.objects.filter(user=user, team=team_a.team).exists()
     assert b"eve" in admin_client.get("/admin/dashboard/membership/").content
+
+
+def test_while_redis_is_down_the_pages_data_is_a_503_not_a_traceback(client, team_a, settings):
+    from core.local_redis import free_port
+
+    member("ana", team_a)
+    login(client, "ana")
+    settings.REDIS_URL = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens there
+    response = client.get("/dashboard/api/fleet")
+    assert response.status_code == 503 and response["Retry-After"] == "5"
+    assert response.json() == {"detail": "Storage unavailable; retry shortly."}
