@@ -13,7 +13,7 @@ then
 - GET /predictions/servers/<name>/explain over HTTP, for 45 servers: each computed (the tick's
   first request for it), then each from the tick's cache, --explain-rounds times (the cache
   emptied between rounds), p50 / p99 / max; and the first explanation in a fresh web process,
-  which loads the model first.
+  which loads the model first, and that process's memory before and after.
 With --screenshots DIR, the 45-server team's fleet page and its worst server's page are saved
 there (dashboard-fleet.png, dashboard-server.png), as the README shows them."""
 import argparse
@@ -54,6 +54,13 @@ def feed_team(stack, base, slug, servers):
         tick = feed_frame(base, key, records, ticks_per_request=max(1, 10_000 // servers))
     document = wait_for_predictions(base, key, tick, timeout=600)
     return key, document
+
+
+def web_worker_rss(master_pid) -> int:
+    """MB resident of the (one) worker process of a gunicorn master."""
+    children = Path(f"/proc/{master_pid}/task/{master_pid}/children").read_text().split()
+    status = Path(f"/proc/{children[0]}/status").read_text()
+    return int(status.split("VmRSS:")[1].split()[0]) // 1024
 
 
 def percentiles(samples):
@@ -145,11 +152,14 @@ def main():
             key, document = feed_team(stack, base, slug, servers)
             if first_explanation is None:  # a fresh web process: the model is loaded on the first one
                 fresh = stack.start_web(workers=1, **rates)
+                requests.get(f"{fresh}/health", timeout=30)
+                rss_before = web_worker_rss(stack.processes[-1].pid)
                 started = time.perf_counter()
                 response = requests.get(f"{fresh}/predictions/servers/{sorted(document['predictions'])[0]}/explain",
                                         headers={"X-API-Key": key}, timeout=120)
                 first_explanation = time.perf_counter() - started
                 assert response.status_code == 200, response.text
+                rss_after = web_worker_rss(stack.processes[-1].pid)
             shots = args.screenshots if servers == 45 else None
             worst = (document["alerts"][0]["server_name"] if document["alerts"]
                      else sorted(document["predictions"])[0])
@@ -160,7 +170,8 @@ def main():
             print(f"| {servers:,} | {np.median(times):.2f} s / {max(times):.2f} s | {fleet_bytes / 1024:.0f} KB | "
                   f"{payload / 1024:.0f} KB ({responses} responses, {worst}) | "
                   f"{percentiles(explain['computed'])} | {percentiles(explain['cached'])} |", flush=True)
-        print(f"\nThe first explanation in a fresh web process (its model loaded first): {first_explanation:.2f} s")
+        print(f"\nThe first explanation in a fresh web process (its model loaded first): {first_explanation:.2f} s; "
+              f"the web process's memory (RSS) {rss_before} MB before it, {rss_after} MB after")
 
 
 if __name__ == "__main__":
