@@ -12,7 +12,7 @@ import numpy as np
 from core import keys
 from core.redis import get_redis
 from core.times import iso
-from feeds.schema import SLOT_SECONDS, SLOTS_PER_DAY
+from feeds.schema import SLOT_SECONDS, SLOTS_PER_DAY, profile_of
 from feeds.windows import read_server_windows
 from history.params import Span
 from history.reading import server_known, server_span
@@ -93,12 +93,10 @@ def server_document(team_id, name, range_name="1d") -> dict:
     else:
         end_slot = _latest_history_slot(team_id, name)
     actuals = _actuals(team_id, name, window, end_slot, days)
-    profile = entry.get("profile") if entry else None
+    profile = (entry or {}).get("profile") or profile_of(name)  # a server warming up has its thresholds too
     metrics = []
     for j, target in enumerate(TARGETS):
-        metric = {"name": target, "label": LABELS[target], "actual": actuals[j]}
-        if profile is not None:
-            metric["threshold"] = threshold(profile, target)
+        metric = {"name": target, "label": LABELS[target], "actual": actuals[j], "threshold": threshold(profile, target)}
         if forecast:
             metric["forecast"] = {"start": forecast["timestamps"][0], "step_seconds": SLOT_SECONDS,
                                   **forecast["quantiles"][target]}

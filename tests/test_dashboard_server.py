@@ -100,3 +100,20 @@ def test_one_parse_of_the_predictions_serves_every_server_page_of_the_tick(ana, 
     assert client.delete(f"/feed/servers/{names[1]}", **team_a.headers).status_code == 200
     assert ana.get(f"/dashboard/api/servers/{names[1]}").status_code == 404
     assert ana.get(f"/dashboard/api/servers/{names[2]}").json()["status"] == "ok"
+
+
+def test_a_server_warming_up_has_its_actuals_and_no_invented_forecast_or_explanation(ana, team_a, tiny_model, tiny_fleet):
+    from inference.runner import run_team_predictions
+    from tests.dashboard_helpers import fleet_records, store
+
+    predicted(team_a, tiny_model, tiny_fleet)
+    newcomer = fleet_records(tiny_fleet, hours=0.5).query("server_name == 'ppdb001'").assign(server_name="ppdb999")
+    store(team_a, newcomer)
+    run_team_predictions(team_a.team.id, tiny_model)
+    body = ana.get("/dashboard/api/servers/ppdb999").json()
+    assert body["status"] == "insufficient_history" and body["points"] == 6
+    assert all("forecast" not in m for m in body["metrics"])
+    assert body["metrics"][1]["threshold"] == threshold("database", "mem_used_pct")
+    assert sum(v is not None for v in body["metrics"][1]["actual"]["values"]) == 6
+    explanation = ana.get("/dashboard/api/explain/ppdb999")
+    assert explanation.status_code == 409 and "it has 6" in explanation.json()["detail"]
