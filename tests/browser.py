@@ -17,16 +17,24 @@ def chromium():
     if not CHROMIUM.exists():  # a failure, not a skip: a suite without its browser tests is not green
         raise AssertionError(MISSING.format(CHROMIUM))
     # Playwright's sync API runs an event loop in this thread; Django's ORM, used by the tests
-    # beside it, would otherwise refuse to run ("async context").
+    # beside it, would otherwise refuse to run ("async context"). Only while the browser is up:
+    # processes started later inherit the environment (and `check --deploy` rejects the setting).
+    before = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+            try:
+                yield browser
+            finally:
+                browser.close()
+    finally:
+        if before is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = before
 
 
 def watch_console(page) -> list:
