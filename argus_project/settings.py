@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "inference",
     "history",
     "timeline",
+    "dashboard",
 ]
 
 MIDDLEWARE = [
@@ -93,6 +94,10 @@ ROOT_URLCONF = "argus_project.urls"
 AUTHENTICATION_BACKENDS = ["core.login_lockout.LockoutModelBackend"]
 ARGUS_LOGIN_MAX_FAILURES = env_int("ARGUS_LOGIN_MAX_FAILURES", 5)
 ARGUS_LOGIN_LOCKOUT_SECONDS = env_int("ARGUS_LOGIN_LOCKOUT_SECONDS", 900)
+# The dashboard's session login (dashboard/): people, not API keys.
+LOGIN_URL = "/login/"
+LOGIN_REDIRECT_URL = "/dashboard/"
+LOGOUT_REDIRECT_URL = "/login/"
 
 TEMPLATES = [
     {
@@ -277,3 +282,7 @@ ARGUS_PREDICTIONS_STALE_SECONDS = env_int("ARGUS_PREDICTIONS_STALE_SECONDS", 900
 ARGUS_KEY_ROTATION_GRACE_SECONDS = env_int("ARGUS_KEY_ROTATION_GRACE_SECONDS", 24 * 3600)
 if ARGUS_KEY_ROTATION_GRACE_SECONDS < 0:
     raise ImproperlyConfigured("ARGUS_KEY_ROTATION_GRACE_SECONDS must be 0 or more")
+
+# --- Dashboard ---------------------------------------------------------------------------------
+# Seconds between the fleet page's refreshes (it fetches one JSON document; no page reload).
+ARGUS_DASHBOARD_REFRESH_SECONDS = env_int("ARGUS_DASHBOARD_REFRESH_SECONDS", 15)

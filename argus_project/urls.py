@@ -1,5 +1,5 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
 
 from core import views as core_views
@@ -15,6 +15,8 @@ urlpatterns = [
     path("feed/data", feed_views.FeedDataView.as_view(), name="feed-data"),
     path("feed/servers/<path:server_name>", feed_views.ServerView.as_view(), name="feed-server"),
     path("predictions/current", inference_views.PredictionsCurrentView.as_view(), name="predictions-current"),
+    path("predictions/servers/<path:server_name>/explain", inference_views.ExplainView.as_view(),
+         name="predictions-explain"),
     path("alerts/active", inference_views.AlertsActiveView.as_view(), name="alerts-active"),
     path("alerts/history", timeline_views.AlertHistoryView.as_view(), name="alerts-history"),
     path("accuracy", inference_views.AccuracyView.as_view(), name="accuracy"),
@@ -25,4 +27,5 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularRedocView.as_view(url_name="schema"), name="docs"),
     path("admin/", admin.site.urls),
+    path("", include("dashboard.urls")),  # /login/, /logout/, /dashboard/...
 ]

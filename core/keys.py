@@ -31,6 +31,10 @@ one Redis Cluster shard and every multi-key script of a team stays on that shard
                       hysteresis count (timeline.state); "tick" -> the run that wrote it last
   accuracy:pending    hash: server -> forecasts waiting for their actual values (inference.accuracy)
   accuracy:sums       hash: "<day>:<metric>:<horizon>:<sum>" -> a day's accuracy sums (inference.accuracy)
+  fleet-view          the fleet view of the cached predictions, for their tick (inference.fleet_view)
+  dashboard:servers   hash: "tick" and, per server, its entry of the cached predictions for that
+                      tick (dashboard.server)
+  explain:<server>    a server's explanation for the tick it was computed at (inference.explaining)
 
 Service-wide keys (not per team): the worker heartbeats (inference.worker), failed admin logins
 per username (core.login_lockout), the archiver's last completed run (history.archiver) and
@@ -92,6 +96,8 @@ class TeamKeys:
         self.alert_state = self.prefix + "alerts:state"
         self.accuracy_pending = self.prefix + "accuracy:pending"
         self.accuracy_sums = self.prefix + "accuracy:sums"
+        self.fleet_view = self.prefix + "fleet-view"
+        self.dashboard_servers = self.prefix + "dashboard:servers"
 
     @property
     def pattern(self) -> str:
@@ -107,6 +113,9 @@ class TeamKeys:
 
     def usage(self, key_prefix: str) -> str:
         return f"{self.prefix}usage:{key_prefix}"
+
+    def explanation(self, server_name: str) -> str:
+        return self.prefix + "explain:" + server_name
 
     def rate(self, scope: str, key_prefix: str) -> list:
         """[log, sequence] of one API key's rate limit in one scope."""

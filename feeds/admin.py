@@ -86,8 +86,12 @@ class TeamAdmin(TeamUsageColumns, admin.ModelAdmin):
             fieldsets.append(("Usage (as GET /status answers the team's keys)", {"fields": self.usage_fields}))
         return fieldsets
 
+    # Inlines other apps add to a team's page (the dashboard's members), without feeds importing them
+    extra_inlines: list = []
+
     def get_inlines(self, request, obj):
-        return [NewTeamKeyInline] if obj is None else [TeamKeysInline, NewTeamKeyInline]
+        keys = [NewTeamKeyInline] if obj is None else [TeamKeysInline, NewTeamKeyInline]
+        return keys + list(self.extra_inlines)
 
     def get_queryset(self, request):
         now = timezone.now()

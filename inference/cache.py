@@ -86,6 +86,9 @@ def drop_server(team_id, server_name: str) -> bool:
                 pipe.multi()
                 pipe.set(team.predictions, json.dumps(document, separators=(",", ":"), allow_nan=False), ex=ttl)
                 pipe.set(team.alerts, json.dumps(alerts, separators=(",", ":"), allow_nan=False), ex=ttl)
+                # what was derived from the old document for its tick (the dashboard's views,
+                # the server's explanation) would otherwise show the server until the next run
+                pipe.delete(team.fleet_view, team.dashboard_servers, team.explanation(server_name))
                 pipe.execute()
                 return True
             except redis.WatchError:

@@ -127,3 +127,23 @@ class AccuracyDocument(serializers.Serializer):
     start = serializers.CharField(allow_null=True, help_text="First moment of the window (UTC; null before any point).")
     end = serializers.CharField(allow_null=True, help_text="End of the window: the end of the newest scored day.")
     metrics = serializers.DictField(child=MetricAccuracy(), help_text="By forecast metric; only metrics with points.")
+
+
+class AttentionStep(serializers.Serializer):
+    timestamp = serializers.CharField(help_text="A past step of the encoder (UTC)")
+    weight = serializers.FloatField()
+
+
+class ExplanationVariables(serializers.Serializer):
+    encoder = serializers.DictField(child=serializers.FloatField(), help_text="input -> weight; sums to 1")
+    decoder = serializers.DictField(child=serializers.FloatField(), help_text="input -> weight; sums to 1")
+    static = serializers.DictField(child=serializers.FloatField(), help_text="input -> weight; sums to 1")
+
+
+class Explanation(serializers.Serializer):
+    server_name = serializers.CharField()
+    tick = serializers.IntegerField(help_text="The team's tick the window was read at")
+    model = serializers.CharField(help_text="The version of the model that explained it")
+    window_end = serializers.CharField(help_text="The window's newest slot (UTC)")
+    variables = ExplanationVariables()
+    attention = AttentionStep(many=True, help_text="Oldest first; sums to 1")

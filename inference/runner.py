@@ -16,6 +16,7 @@ from feeds.windows import RECORD, Snapshot, list_servers, read_server_windows
 
 from . import accuracy, cache, seasonal
 from .alert_timeline import advance_timeline
+from .fleet_view import store_fleet_view
 from .model.features import TARGETS, target_array
 from .scoring import fleet_probability, score_server
 from .seasonal_state import load_states, save_states
@@ -90,6 +91,8 @@ def run_team_predictions(team_id, forecaster, chunk=None) -> dict:
     advance_timeline(team_id, servers.tick, servers.names, parts.scores, alerts["alerts"], max(parts.end_slots.values()))
     document["compute_seconds"] = round(time.perf_counter() - started, 3)
     stored = cache.store_predictions(team_id, document, alerts)
+    if stored:
+        store_fleet_view(team_id, document)
     log.info("team %s tick %s: %d servers forecast, %d alerts, %.2fs%s", team_id, servers.tick,
              len(document["predictions"]), alerts["count"], document["compute_seconds"],
              "" if stored else " (newer kept)")

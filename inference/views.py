@@ -7,13 +7,13 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.openapi import COMMON_ERRORS
+from core.openapi import COMMON_ERRORS, Detail
 from core.params import reject_unknown
 from core.throttles import KeyRateThrottle
 from core.times import iso
 from feeds.windows import team_stats
 
-from . import accuracy, cache, openapi
+from . import accuracy, cache, explaining, openapi
 
 
 def json_bytes(body: bytes):
@@ -75,3 +75,23 @@ class AccuracyView(APIView):
     def get(self, request):
         reject_unknown(request.query_params, ())
         return Response(accuracy.team_accuracy(request.auth.team_id))
+
+
+class ExplainView(APIView):
+    rate_scope = "read"
+    throttle_classes = [KeyRateThrottle]
+
+    @extend_schema(
+        summary="Why the model forecasts what it does for one server: its own interpretation",
+        description="The TFT's variable selection weights (encoder, decoder and static inputs, each "
+        "group summing to 1) and the first forecast step's attention over the encoder's past steps "
+        "(summing to 1), from a forward pass over the server's current window (interpret_output). "
+        "Computed on demand for this one server and cached for the team's tick. A server with too little "
+        "history for the model is a 409 with the reason; another team's server, or an unknown one, a 404.",
+        responses={200: openapi.Explanation, 404: Detail, 409: Detail, **COMMON_ERRORS},
+    )
+    def get(self, request, server_name):
+        reject_unknown(request.query_params, ())
+        body, status = explaining.explanation_result(request.auth.team_id, server_name)
+        return Response(body, status=status)
+

@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-APPS = ("core", "feeds", "inference", "history", "timeline", "argus_project")
+APPS = ("core", "feeds", "inference", "history", "timeline", "dashboard", "argus_project")
 ALLOWED = {"core": set(), "feeds": {"core"}, "inference": {"core", "feeds", "timeline"}, "history": {"core", "feeds"},
-           "timeline": {"core", "feeds"}, "argus_project": {"core", "feeds", "inference", "history", "timeline"}}
+           "timeline": {"core", "feeds"}, "dashboard": {"core", "feeds", "inference", "history", "timeline"},
+           "argus_project": {"core", "feeds", "inference", "history", "timeline", "dashboard"}}
 
 
 def modules():

@@ -41,6 +41,8 @@ def test_ctrl_c_stops_everything_bin_start_started(tmp_path, redis_url, redis_cl
             time.sleep(0.1)
         else:
             raise AssertionError("bin/start did not come up")
+        printed = (tmp_path / "start.log").read_text()
+        assert f"http://127.0.0.1:{port}/dashboard/" in printed and "log in as demo / " in printed
         for _ in range(1200):  # the worker has loaded its model; the feeder is feeding
             if redis_client.zcard("argus:workers") and redis_client.keys("argus:*:meta"):
                 break
