@@ -11,7 +11,9 @@ from feeds.models import Team, TeamAPIKey
 from history.archiver import archive_all
 from tests.factories import data_time, make_batch
 
-NO_NEW_KEYS = {"new_api_keys-TOTAL_FORMS": "0", "new_api_keys-INITIAL_FORMS": "0"}
+# the empty formsets of a team's page: new keys, and the dashboard's members
+NO_NEW_KEYS = {"new_api_keys-TOTAL_FORMS": "0", "new_api_keys-INITIAL_FORMS": "0",
+               "memberships-TOTAL_FORMS": "0", "memberships-INITIAL_FORMS": "0"}
 
 
 @pytest.fixture
@@ -94,6 +96,7 @@ def test_a_team_and_its_first_key_are_created_on_one_page(admin_client, client):
         "slug": "payments", "name": "Payments", "rate_feed": "", "rate_read": "", "rate_admin": "",
         "new_api_keys-TOTAL_FORMS": "1", "new_api_keys-INITIAL_FORMS": "0",
         "new_api_keys-0-name": "prod feeder", "new_api_keys-0-expiry_date_0": "", "new_api_keys-0-expiry_date_1": "",
+        "memberships-TOTAL_FORMS": "0", "memberships-INITIAL_FORMS": "0",
     }, follow=True)
     raw = shown_key(response, "prod feeder")
     key = TeamAPIKey.objects.get(name="prod feeder")
@@ -229,3 +232,15 @@ def test_the_lockout_lasts_a_window_then_the_username_may_try_again(db, settings
     assert 0 < redis_client.ttl(counter) <= settings.ARGUS_LOGIN_LOCKOUT_SECONDS
     redis_client.delete(counter)  # the window ends (not waited for here)
     assert login("root", "right")
+
+
+def test_the_team_page_edits_its_dashboard_members(admin_client, team_a, django_user_model):
+    from dashboard.models import Membership
+
+    user = django_user_model.objects.create_user("oncall", password="x" * 20)
+    page = admin_client.get(f"/admin/feeds/team/{team_a.team.pk}/change/").content.decode()
+    assert "members (who sees this team on the dashboard)" in page.lower()
+    form = team_form(team_a.team, **{"memberships-TOTAL_FORMS": "1", "memberships-0-user": user.pk})
+    response = admin_client.post(f"/admin/feeds/team/{team_a.team.pk}/change/", form)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert list(Membership.objects.filter(team=team_a.team).values_list("user__username", flat=True)) == ["oncall"]
