@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "history",
     "timeline",
     "dashboard",
+    "registry",
 ]
 
 MIDDLEWARE = [
@@ -214,7 +215,7 @@ CELERY_TASK_SERIALIZER = "json"  # pickle + root makes Celery refuse to start
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_DEFAULT_QUEUE = "inference"
 CELERY_TASK_ROUTES = {"inference.tasks.*": {"queue": "inference"}, "history.tasks.*": {"queue": "history"},
-                      "timeline.tasks.*": {"queue": "history"}}
+                      "timeline.tasks.*": {"queue": "history"}, "registry.tasks.*": {"queue": "training"}}
 # celery beat (the Procfile's `beat`, one per installation) sends the archiver every
 # ARGUS_HISTORY_ARCHIVE_SECONDS, unless one still waits in the queue (history.beat: a stopped
 # worker never comes back to a backlog); its schedule lives in memory, no file to keep.
@@ -250,6 +251,22 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # Model directory: the model committed with the code unless set (loading unpickles: trusted
 # directories only).
 ARGUS_MODEL_DIR = Path(env_str("ARGUS_MODEL_DIR", "") or BASE_DIR / "inference" / "default_model")
+# Models per team (registry/): a worker keeps at most this many loaded (least recently used go).
+ARGUS_MAX_LOADED_MODELS = env_int("ARGUS_MAX_LOADED_MODELS", 8)
+if ARGUS_MAX_LOADED_MODELS < 1:
+    raise ImproperlyConfigured("ARGUS_MAX_LOADED_MODELS must be at least 1")
+# Fine-tuning (the trainer process, queue "training"): the newest days of a team's history held
+# out for the backtest that decides promotion, the margin by which a candidate must beat the
+# active model there, and bounds on one job.
+ARGUS_BACKTEST_DAYS = env_int("ARGUS_BACKTEST_DAYS", 2)
+ARGUS_PROMOTION_MARGIN = float(env_str("ARGUS_PROMOTION_MARGIN", "0.02"))
+ARGUS_TRAIN_MAX_MINUTES = float(env_str("ARGUS_TRAIN_MAX_MINUTES", "60"))
+ARGUS_TRAIN_MAX_SERVERS = env_int("ARGUS_TRAIN_MAX_SERVERS", 200)
+ARGUS_TRAIN_BATCHES_PER_EPOCH = env_int("ARGUS_TRAIN_BATCHES_PER_EPOCH", 30)
+ARGUS_TRAIN_LEARNING_RATE = float(env_str("ARGUS_TRAIN_LEARNING_RATE", "0.001"))
+ARGUS_TRAINER_THREADS = env_int("ARGUS_TRAINER_THREADS", 1)
+if ARGUS_BACKTEST_DAYS < 1 or not 0 <= ARGUS_PROMOTION_MARGIN < 1:
+    raise ImproperlyConfigured("ARGUS_BACKTEST_DAYS must be at least 1 and ARGUS_PROMOTION_MARGIN in [0, 1)")
 # "cuda", "cpu" or empty for automatic (CUDA when present).
 ARGUS_DEVICE = env_str("ARGUS_DEVICE", "")
 # torch threads per worker process; keep threads x processes <= cores.

@@ -6,6 +6,7 @@ from core import views as core_views
 from feeds import views as feed_views
 from history import views as history_views
 from inference import views as inference_views
+from registry import views as registry_views
 from timeline import views as timeline_views
 
 handler404 = "core.errors.json_404"
@@ -22,6 +23,10 @@ urlpatterns = [
     path("accuracy", inference_views.AccuracyView.as_view(), name="accuracy"),
     path("history/servers/<path:server_name>", history_views.ServerHistoryView.as_view(), name="history-server"),
     path("history/export.csv", history_views.ExportView.as_view(), name="history-export"),
+    path("models", registry_views.ModelsView.as_view(), name="models"),
+    path("models/train", registry_views.TrainView.as_view(), name="models-train"),
+    path("models/jobs/<int:job_id>", registry_views.JobView.as_view(), name="models-job"),
+    path("models/<str:version>/activate", registry_views.ActivateView.as_view(), name="models-activate"),
     path("status", core_views.StatusView.as_view(), name="status"),
     path("health", core_views.HealthView.as_view(), name="health"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -35,6 +35,8 @@ one Redis Cluster shard and every multi-key script of a team stays on that shard
   dashboard:servers   hash: "tick" and, per server, its entry of the cached predictions for that
                       tick (dashboard.server)
   explain:<server>    a server's explanation for the tick it was computed at (inference.explaining)
+  model:fallback      the last run could not use the team's active model: which it wanted, which
+                      it used and why (registry.serving); deleted by the next run that could
 
 Service-wide keys (not per team): the worker heartbeats (inference.worker), failed admin logins
 per username (core.login_lockout), the archiver's last completed run (history.archiver) and
@@ -98,6 +100,7 @@ class TeamKeys:
         self.accuracy_sums = self.prefix + "accuracy:sums"
         self.fleet_view = self.prefix + "fleet-view"
         self.dashboard_servers = self.prefix + "dashboard:servers"
+        self.model_fallback = self.prefix + "model:fallback"
 
     @property
     def pattern(self) -> str:

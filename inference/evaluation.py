@@ -55,17 +55,23 @@ def series_class(y: np.ndarray) -> str:
 
 
 def evaluate(forecaster, series: list[dict], chunk_size: int = 128, autoets: bool = False,
-             origin_days: int = 1, window: int | None = None) -> dict:
+             origin_days: int = 1, window: int | None = None, held_out: int | None = None) -> dict:
     """series: dicts with name, profile, end_time, values [T, 14] and optionally eval_targets
     (the targets that are real for this series; default all six). origin_days > 1 keeps every
     such day's origin only (a sample, for the slow AutoETS). window: the slots a worker reads
-    per server (ARGUS_WINDOW_SLOTS; default what the blend and the model can use)."""
+    per server (ARGUS_WINDOW_SLOTS; default what the blend and the model can use). held_out:
+    origins only within each series' last held_out slots, one every horizon (8 h): a backtest on
+    recent days a model was not trained on (registry.backtest)."""
     H = forecaster.horizon
     qs = list(forecaster.quantiles)
     lo, mid, hi = qs.index(0.1), qs.index(0.5), qs.index(0.9)
     methods = dict(baselines.CHEAP, **({"autoets": baselines.autoets} if autoets else {}))
-    jobs = [(si, t0) for si, s in enumerate(series)
-            for t0 in origins(len(s["values"]), H, every=SEASON * origin_days)]
+    def series_origins(T):
+        if held_out is None:
+            return origins(T, H, every=SEASON * origin_days)
+        return origins(T, H, first=max(SEASON, T - held_out), every=H)
+
+    jobs = [(si, t0) for si, s in enumerate(series) for t0 in series_origins(len(s["values"]))]
     if not jobs:
         raise ValueError("no series is long enough for one origin (24 h + 8 h)")
     served, model = served_forecasts(forecaster, series, jobs, chunk_size,

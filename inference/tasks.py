@@ -1,5 +1,8 @@
-"""Celery tasks. One task, run_team: forecast and score one team's fleet and cache the result."""
+"""Celery tasks. One task, run_team: forecast and score one team's fleet with the team's active
+model and cache the result."""
 from celery import shared_task
+
+from registry.serving import report
 
 from . import worker  # connects the per-process model loading to Celery's signals
 from .dispatch import RUN_TASK, finish_run, keep_lease, start_run
@@ -14,6 +17,9 @@ def run_team(self, team_id):
         raise self.retry(countdown=1)  # another run of the team is in progress
     try:
         with keep_lease(team_id, self.request.id):
-            return run_team_predictions(team_id, worker.get_forecaster())
+            choice = worker.loaded_models().for_team(team_id)  # the team's active model (registry)
+            summary = run_team_predictions(team_id, choice.forecaster)
+            report(team_id, choice, choice.forecaster.version)
+            return summary
     finally:
         finish_run(team_id, self.request.id)

@@ -23,6 +23,7 @@ HEARTBEAT_SECONDS = 20
 ALIVE_SECONDS = 3 * HEARTBEAT_SECONDS
 
 _forecaster = None
+_models = None
 _worker_id = f"{socket.gethostname()}:{os.getpid()}"
 
 
@@ -42,6 +43,22 @@ def get_forecaster():
                  _forecaster.device, time.perf_counter() - started)
         heartbeat()
     return _forecaster
+
+
+def loaded_models():
+    """This process's registry models (registry.serving), the directory model as the fallback."""
+    global _models
+    if _models is None:
+        from registry.serving import LoadedModels
+
+        _models = LoadedModels(get_forecaster())
+    return _models
+
+
+def serves_predictions() -> bool:
+    """False in a trainer process (bin/worker with WORKER_QUEUES=training): it needs no
+    serving model, and its pool process must not hold one beside the model it trains."""
+    return "inference" in os.environ.get("WORKER_QUEUES", "inference").split(",")
 
 
 def heartbeat():
@@ -73,6 +90,8 @@ def _beat_forever():
 
 @worker_process_init.connect
 def _load_model_in_child(**kwargs):
+    if not serves_predictions():
+        return
     get_forecaster()
     threading.Thread(target=_beat_forever, name="argus-heartbeat", daemon=True).start()
 

@@ -104,6 +104,24 @@ def load_forecaster(path, device=None) -> Forecaster:
     """Load a model directory written by save_forecaster (trusted directories only) onto device
     (default: CUDA when torch sees a GPU, else CPU)."""
     path = Path(path)
+    network, manifest = load_network(path)
+    fc = Forecaster(network, device="cpu", training=manifest.get("training"),
+                    version=manifest.get("version"))
+    try:
+        saved = json.loads((path / NORMALISERS_FILE).read_text())
+    except (OSError, ValueError) as e:
+        raise ModelLoadError(f"{path / NORMALISERS_FILE} is missing or invalid: {e}")
+    if saved != fc.normalisers:
+        raise ModelLoadError(f"{path}: normalisers.json does not match the checkpoint")
+    fc.manifest = manifest
+    return fc.to(auto_device(device))
+
+
+def load_network(path):
+    """(the checkpoint's TFT as the library built it, on the CPU, the manifest), checked against
+    the manifest: what fine-tuning starts from (a Forecaster composes the network's variable
+    selection for serving, which training must not see)."""
+    path = Path(path)
     if not path.is_dir():
         raise ModelLoadError(f"model directory {path} does not exist")
     try:
@@ -141,13 +159,4 @@ def load_forecaster(path, device=None) -> Forecaster:
         raise ModelLoadError(f"cannot load {ckpt_path}: {type(e).__name__}: {e}") from e
     if list(network.hparams.x_reals) != manifest["features"]["x_reals"]:
         raise ModelLoadError(f"{path}: checkpoint inputs differ from the manifest's feature list")
-    fc = Forecaster(network, device="cpu", training=manifest.get("training"),
-                    version=manifest.get("version"))
-    try:
-        saved = json.loads((path / NORMALISERS_FILE).read_text())
-    except (OSError, ValueError) as e:
-        raise ModelLoadError(f"{path / NORMALISERS_FILE} is missing or invalid: {e}")
-    if saved != fc.normalisers:
-        raise ModelLoadError(f"{path}: normalisers.json does not match the checkpoint")
-    fc.manifest = manifest
-    return fc.to(auto_device(device))
+    return network, manifest

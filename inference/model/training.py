@@ -91,8 +91,46 @@ def dataset(frame: pd.DataFrame, randomize: bool):
     )
 
 
-@dataclass
+def dataset_like(network, frame: pd.DataFrame):
+    """A training dataset over frame with network's own dataset parameters: its fitted input
+    scalers and profile codes (a fine-tune must feed the inputs as the network learned them),
+    its series encoder refitted to frame's series."""
+    from pytorch_forecasting import TimeSeriesDataSet
+    from pytorch_forecasting.data import NaNLabelEncoder
 
+    params = copy.deepcopy(network.dataset_parameters)
+    for name in ("series", "__group_id__series"):  # group ids: the new series, not the old ones
+        params["categorical_encoders"][name] = NaNLabelEncoder(add_nan=True)
+    return TimeSeriesDataSet.from_parameters(params, frame, stop_randomization=False)
+
+
+def new_network(train_ds, cfg: "TrainConfig"):
+    from pytorch_forecasting import TemporalFusionTransformer
+    from pytorch_forecasting.metrics import MultiLoss, QuantileLoss
+
+    from .losses import MIXED_NATURAL_WEIGHT, ScaledQuantileLoss
+
+    losses = {"natural": QuantileLoss, "scaled": ScaledQuantileLoss,
+              "mixed": functools.partial(ScaledQuantileLoss, natural_weight=MIXED_NATURAL_WEIGHT)}
+    return TemporalFusionTransformer.from_dataset(
+        train_ds,
+        hidden_size=cfg.hidden_size,
+        attention_head_size=cfg.attention_head_size,
+        hidden_continuous_size=cfg.hidden_continuous_size,
+        dropout=cfg.dropout,
+        learning_rate=cfg.learning_rate,
+        loss=MultiLoss([losses[cfg.loss](quantiles=list(QUANTILES)) for _ in TARGETS],
+                       weights=list(cfg.target_weights) if cfg.target_weights else None),
+        output_size=[len(QUANTILES)] * len(TARGETS),
+        reduce_on_plateau_patience=2,
+        log_interval=-1,
+    )
+
+
+LOSSES = ("natural", "scaled", "mixed")
+
+
+@dataclass
 class TrainConfig:
     epochs: int = 20
     batch_size: int = 64
@@ -124,6 +162,38 @@ class TrainConfig:
     accelerator: str = "cpu"
 
 
+class TrainingCancelled(Exception):
+    pass
+
+
+def watcher(report, cancelled, every: float = 2.0):
+    """A Lightning callback for a training job: at most every `every` seconds, calls
+    report({"epoch", "batch", "train_loss", "val_loss"}) and raises TrainingCancelled (out of
+    fit, within one batch) once cancelled() is true."""
+    from lightning.pytorch.callbacks import Callback
+
+    class Watcher(Callback):
+        last = -math.inf
+        val_loss = None
+
+        def on_validation_epoch_end(self, trainer, pl_module):
+            if not trainer.sanity_checking:
+                self.val_loss = float(trainer.callback_metrics.get("val_loss", math.nan))
+
+        def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx):
+            if time.monotonic() - self.last < every:
+                return
+            self.last = time.monotonic()
+            loss = outputs.get("loss") if isinstance(outputs, dict) else outputs
+            report({"epoch": trainer.current_epoch, "batch": batch_idx,
+                    "train_loss": None if loss is None else round(float(loss), 5),
+                    "val_loss": None if self.val_loss is None else round(self.val_loss, 5)})
+            if cancelled():
+                raise TrainingCancelled()
+
+    return Watcher()
+
+
 @dataclass
 class TrainResult:
     forecaster: "Forecaster"
@@ -131,21 +201,19 @@ class TrainResult:
 
 
 def train_forecaster(series: list[Series], config: TrainConfig | None = None,
-                     description: dict | None = None, init: "Forecaster | None" = None) -> TrainResult:
+                     description: dict | None = None, init: "Forecaster | None" = None,
+                     fine_tune=None, callbacks=()) -> TrainResult:
     """Train a TFT on `series` with a time-based validation split and early stopping.
-    init: start from this model's weights (same inputs and architecture) instead of at random."""
+    init: start from this model's weights (same inputs and architecture) instead of at random.
+    fine_tune: a network (storage.load_network) to go on training as it is: its own input
+    scalers and profile codes, its architecture and loss; config's learning rate.
+    callbacks: more Lightning callbacks (progress, cancellation)."""
     import lightning.pytorch as pl
     from lightning.pytorch.callbacks import Callback, EarlyStopping
-    from pytorch_forecasting import TemporalFusionTransformer
-    from pytorch_forecasting.metrics import MultiLoss, QuantileLoss
-
-    from .losses import MIXED_NATURAL_WEIGHT, ScaledQuantileLoss
 
     cfg = config or TrainConfig()
-    losses = {"natural": QuantileLoss, "scaled": ScaledQuantileLoss,
-              "mixed": functools.partial(ScaledQuantileLoss, natural_weight=MIXED_NATURAL_WEIGHT)}
-    if cfg.loss not in losses:
-        raise ValueError(f"loss must be one of {sorted(losses)}, not {cfg.loss!r}")
+    if cfg.loss not in LOSSES:
+        raise ValueError(f"loss must be one of {sorted(LOSSES)}, not {cfg.loss!r}")
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     started = time.monotonic()
@@ -154,7 +222,10 @@ def train_forecaster(series: list[Series], config: TrainConfig | None = None,
         frame = feature_frame(series)
         t_max = int(frame["time_idx"].max()) + 1
         cut = t_max - cfg.val_steps
-        train_ds = dataset(frame[frame["time_idx"] < cut], randomize=True)
+        if fine_tune is not None:
+            train_ds = dataset_like(fine_tune, frame[frame["time_idx"] < cut])
+        else:
+            train_ds = dataset(frame[frame["time_idx"] < cut], randomize=True)
         val_ds = train_ds.from_dataset(
             train_ds, frame, min_prediction_idx=cut, stop_randomization=True, predict=False
         )
@@ -170,19 +241,11 @@ def train_forecaster(series: list[Series], config: TrainConfig | None = None,
                                           persistent_workers=cfg.loader_workers > 0)
         val_dl = val_ds.to_dataloader(train=False, batch_size=256, num_workers=0)
 
-        model = TemporalFusionTransformer.from_dataset(
-            train_ds,
-            hidden_size=cfg.hidden_size,
-            attention_head_size=cfg.attention_head_size,
-            hidden_continuous_size=cfg.hidden_continuous_size,
-            dropout=cfg.dropout,
-            learning_rate=cfg.learning_rate,
-            loss=MultiLoss([losses[cfg.loss](quantiles=list(QUANTILES)) for _ in TARGETS],
-                           weights=list(cfg.target_weights) if cfg.target_weights else None),
-            output_size=[len(QUANTILES)] * len(TARGETS),
-            reduce_on_plateau_patience=2,
-            log_interval=-1,
-        )
+        if fine_tune is not None:
+            model = fine_tune
+            model.hparams.learning_rate = cfg.learning_rate
+        else:
+            model = new_network(train_ds, cfg)
         if init is not None:
             try:
                 model.load_state_dict(init.network.state_dict())
@@ -216,7 +279,7 @@ def train_forecaster(series: list[Series], config: TrainConfig | None = None,
             devices=1,
             gradient_clip_val=0.1,
             limit_train_batches=cfg.batches_per_epoch or 1.0,
-            callbacks=[EarlyStopping(monitor="val_loss", patience=cfg.patience, mode="min"), keep],
+            callbacks=[EarlyStopping(monitor="val_loss", patience=cfg.patience, mode="min"), keep, *callbacks],
             enable_progress_bar=cfg.progress,
             enable_model_summary=False,
             enable_checkpointing=False,

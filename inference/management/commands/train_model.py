@@ -55,8 +55,14 @@ class Command(BaseCommand):
         parser.add_argument("--output", default=str(settings.ARGUS_MODEL_DIR),
                             help="model directory (default: ARGUS_MODEL_DIR, the shipped model)")
         parser.add_argument("--no-progress", action="store_true")
+        parser.add_argument("--team", default=None, metavar="SLUG",
+                            help="fine-tune the team's active model on the team's newest --days days of "
+                                 "history instead (a training job, run here rather than on the trainer; "
+                                 "backtested and activated if better, as POST /models/train does)")
 
     def handle(self, *args, **o):
+        if o["team"]:
+            return self.fine_tune(o)
         import torch
 
         from inference.model.storage import save_forecaster
@@ -136,3 +142,22 @@ class Command(BaseCommand):
                    "total_seconds": round(time.monotonic() - started, 1),
                    "threads": torch.get_num_threads()}
         self.stdout.write("summary: " + json.dumps(summary))
+
+    def fine_tune(self, o):
+        from feeds.models import Team
+        from registry.finetune import run_job
+        from registry.jobs import JobConflict, NotEnoughHistory, create_job
+
+        team = Team.objects.filter(slug=o["team"]).first()
+        if team is None:
+            raise CommandError(f"no team {o['team']!r}")
+        try:
+            job = create_job(team, o["max_minutes"] or 10, int(o["days"]), requested_by="manage.py train_model")
+        except (JobConflict, NotEnoughHistory) as e:
+            raise CommandError(str(e))
+        self.stdout.write(f"job {job.pk}: fine-tuning for {team.slug}, {job.max_minutes:g} minutes at most ...")
+        state = run_job(job.pk)
+        job.refresh_from_db()
+        self.stdout.write(job.log)
+        if state != "succeeded":
+            raise CommandError(f"job {job.pk} {state}")

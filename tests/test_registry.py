@@ -1,0 +1,180 @@
+"""The model registry (registry/): the shipped model registered at migrate, blobs, the /models
+endpoints, activation and rollback, and which model a worker process uses for a team: hot
+reload, the bounded cache, and the fallback when a model cannot be loaded. Real database, real
+Redis, real models (the shipped one); no worker processes (tests/test_registry_live.py has them)."""
+import io
+import tarfile
+
+import pytest
+
+from registry import blobs
+from registry.models import ForecastModel, TrainingJob
+from tests.registry_helpers import register_model, store_history
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def shipped():
+    return ForecastModel.objects.get(team=None, state="active")
+
+
+@pytest.fixture(scope="module")
+def default_forecaster():
+    from django.conf import settings
+
+    from inference.model.storage import load_forecaster
+
+    return load_forecaster(settings.ARGUS_MODEL_DIR, device="cpu")
+
+
+def test_migrate_registers_the_shipped_model_as_the_active_global_default(shipped, settings, tmp_path):
+    import json
+
+    manifest = json.loads((settings.ARGUS_MODEL_DIR / "manifest.json").read_text())
+    assert shipped.version == manifest["version"]
+    assert shipped.sha256 == blobs.sha256(shipped.blob)
+    blobs.unpack(shipped.blob, tmp_path / "m", shipped.sha256)
+    for name in ("model.ckpt", "manifest.json", "normalisers.json"):
+        assert (tmp_path / "m" / name).read_bytes() == (settings.ARGUS_MODEL_DIR / name).read_bytes()
+
+
+def test_a_new_shipped_model_replaces_the_global_default(shipped, settings, tmp_path):
+    import json
+    import shutil
+
+    from registry.defaults import register_shipped_model
+
+    assert register_shipped_model() is False  # already the active default: nothing changes
+    newer = tmp_path / "newer"
+    shutil.copytree(settings.ARGUS_MODEL_DIR, newer)
+    manifest = json.loads((newer / "manifest.json").read_text())
+    (newer / "manifest.json").write_text(json.dumps({**manifest, "version": "tft-newer"}))
+    settings.ARGUS_MODEL_DIR = newer
+    assert register_shipped_model() is True
+    assert ForecastModel.objects.get(team=None, state="active").version == "tft-newer"
+    assert ForecastModel.objects.get(version=shipped.version).state == "retired"
+
+
+def test_a_corrupt_or_unsafe_blob_is_refused(shipped, tmp_path):
+    damaged = bytearray(shipped.blob)
+    damaged[len(damaged) // 2] ^= 0xFF
+    with pytest.raises(blobs.BlobError, match="checksum"):
+        blobs.unpack(bytes(damaged), tmp_path / "a", shipped.sha256)
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+        info = tarfile.TarInfo("../escape")
+        info.size = 1
+        tar.addfile(info, io.BytesIO(b"x"))
+    evil = buffer.getvalue()
+    with pytest.raises(blobs.BlobError, match="not a plain file"):
+        blobs.unpack(evil, tmp_path / "b", blobs.sha256(evil))
+    assert not (tmp_path / "escape").exists()
+
+
+def test_models_lists_the_teams_own_and_the_global_default(client, team_a, team_b, shipped):
+    register_model(team_a, "team-a-1")
+    register_model(team_b, "team-b-1")
+    body = client.get("/models", **team_a.headers).json()
+    assert body["active"] == shipped.version
+    assert {m["version"]: m["team"] for m in body["models"]} == {"team-a-1": "team-a", shipped.version: None}
+
+
+def test_activate_promotes_and_rolls_back_within_the_team_only(client, team_a, team_b, shipped):
+    first = register_model(team_a, "team-a-1")
+    register_model(team_a, "team-a-2")
+    assert client.post("/models/team-a-1/activate", **team_a.headers).json() == {"active": "team-a-1"}
+    assert client.post("/models/team-a-2/activate", **team_a.headers).json() == {"active": "team-a-2"}
+    first.refresh_from_db()
+    assert first.state == "retired"
+    assert client.post("/models/team-a-1/activate", **team_a.headers).json() == {"active": "team-a-1"}
+    assert ForecastModel.objects.get(version="team-a-2").state == "retired"
+    # rollback to the global default retires the team's own
+    assert client.post(f"/models/{shipped.version}/activate", **team_a.headers).json() == {"active": shipped.version}
+    assert not ForecastModel.objects.filter(team=team_a.team, state="active").exists()
+    # another team's model does not exist for team b; team b still uses the global default
+    response = client.post("/models/team-a-1/activate", **team_b.headers)
+    assert response.status_code == 404
+    assert client.get("/models", **team_b.headers).json()["active"] == shipped.version
+
+
+def test_a_model_without_weights_cannot_be_activated(client, team_a):
+    register_model(team_a, "team-a-failed", state="failed")
+    response = client.post("/models/team-a-failed/activate", **team_a.headers)
+    assert response.status_code == 409
+    assert "failed" in response.json()["detail"]
+
+
+def test_training_needs_enough_history_and_says_how_much(client, team_a, settings):
+    response = client.post("/models/train", {"max_minutes": 1, "days": 14}, format="json", **team_a.headers)
+    assert response.status_code == 422
+    assert "has 0 day(s) of history" in response.json()["detail"]
+    assert f"at least {settings.ARGUS_BACKTEST_DAYS + 3}" in response.json()["detail"]
+    assert not TrainingJob.objects.exists()
+
+
+@pytest.mark.parametrize("body, field", [({"max_minutes": 0}, "max_minutes"), ({"max_minutes": "5"}, "max_minutes"),
+                                         ({"days": 2.5}, "days"), ({"days": 10_000}, "days"), ({"epochs": 3}, "body")])
+def test_a_bad_training_request_is_a_400_naming_the_field(client, team_a, body, field):
+    response = client.post("/models/train", body, format="json", **team_a.headers)
+    assert response.status_code == 400
+    assert response.json()["detail"].startswith(field)
+
+
+def test_one_open_job_per_team_and_a_queued_job_cancels_at_once(client, team_a, team_b):
+    store_history(team_a.team, servers=2, days=6)
+    response = client.post("/models/train", {"max_minutes": 1, "days": 6}, format="json", **team_a.headers)
+    assert response.status_code == 202
+    job = response.json()["job"]
+    again = client.post("/models/train", {"max_minutes": 1, "days": 6}, format="json", **team_a.headers)
+    assert again.status_code == 409 and again.json()["job"] == job
+    assert client.get(f"/models/jobs/{job}", **team_b.headers).status_code == 404
+    assert client.delete(f"/models/jobs/{job}", **team_b.headers).status_code == 404
+    assert client.get(f"/models/jobs/{job}", **team_a.headers).json()["state"] == "queued"
+    cancelled = client.delete(f"/models/jobs/{job}", **team_a.headers).json()
+    assert cancelled["state"] == "cancelled"
+    # a queued job cancelled before the trainer took it is never run
+    from registry.finetune import run_job
+
+    assert run_job(job) == "skipped"
+
+
+def test_a_team_uses_its_active_model_from_the_next_run(team_a, team_b, shipped, default_forecaster):
+    from registry.promotion import activate
+    from registry.serving import LoadedModels
+
+    models = LoadedModels(default_forecaster, max_loaded=2)
+    assert models.for_team(team_a.team.id).forecaster is default_forecaster
+    activate(team_a.team, register_model(team_a, "team-a-1"))
+    choice = models.for_team(team_a.team.id)
+    assert choice.forecaster.version == "team-a-1" and choice.error is None
+    assert choice.forecaster is not default_forecaster
+    assert models.for_team(team_b.team.id).forecaster is default_forecaster
+    # the cache is bounded: the least recently used model goes
+    for version in ("team-a-2", "team-a-3"):
+        activate(team_a.team, register_model(team_a, version))
+        assert models.for_team(team_a.team.id).forecaster.version == version
+    assert len(models) == 2
+
+
+def test_a_corrupt_model_falls_back_and_status_says_so(client, team_a, shipped, default_forecaster):
+    from registry.promotion import activate
+    from registry.serving import LoadedModels, report
+
+    broken = register_model(team_a, "team-a-broken")
+    ForecastModel.objects.filter(pk=broken.pk).update(blob=bytes(broken.blob)[:1000])
+    activate(team_a.team, ForecastModel.objects.get(pk=broken.pk))
+    models = LoadedModels(default_forecaster)
+    choice = models.for_team(team_a.team.id)
+    assert choice.forecaster.version == shipped.version
+    assert choice.wanted == "team-a-broken" and "corrupt" in choice.error
+    report(team_a.team.id, choice, choice.forecaster.version)
+    status = client.get("/status", **team_a.headers).json()
+    assert status["active_model"] == "team-a-broken"
+    assert status["model_fallback"]["used"] == shipped.version
+    assert "corrupt" in status["model_fallback"]["error"]
+    # rolled back: the next run uses the wanted model again and the note goes
+    activate(team_a.team, shipped)
+    choice = models.for_team(team_a.team.id)
+    report(team_a.team.id, choice, choice.forecaster.version)
+    assert client.get("/status", **team_a.headers).json()["model_fallback"] is None
