@@ -73,6 +73,17 @@ class LiveStack:
             time.sleep(0.2)
         return process
 
+    def start_trainer(self, **settings):
+        """bin/worker on the training queue, as the Procfile's `trainer` runs it (it loads no
+        serving model, so there is no heartbeat to wait for: jobs wait in the queue meanwhile)."""
+        env = {**self.env, "PYTHON": sys.executable, "WORKER_QUEUES": "training",
+               **{k: str(v) for k, v in settings.items()}}
+        log = open(self.tmp_path / "trainer.log", "w")
+        process = subprocess.Popen([str(ROOT / "bin" / "worker"), "--hostname", "trainer@%h"],
+                                   env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+        self.processes.append(process)
+        return process
+
     def start_beat(self, **settings):
         """celery beat, as the Procfile's `beat` runs it."""
         env = {**self.env, **{k: str(v) for k, v in settings.items()}}

@@ -9,14 +9,20 @@ from feeds.schema import SLOT_SECONDS
 def store_history(team, servers=4, days=6, seed=1, prefix="ppweb"):
     """`days` whole days of a simulated fleet (ending yesterday) as the team's ServerDay rows;
     returns the records."""
-    from history.archiver import write_days
     from inference.simulator import simulate_fleet
 
     today = pd.Timestamp.now(tz="UTC").normalize().tz_localize(None)
     records, _ = simulate_fleet(servers, days, seed, start=today - pd.Timedelta(days=days), incident_rate=0)
     records["server_name"] = records["server_name"].str.replace("ppdb", prefix)
-    write_days(team.id, points_of(records), oldest_day=0)
+    store_records(team, records)
     return records
+
+
+def store_records(team, records):
+    """A feed-schema frame as the team's history, as the archiver stores it."""
+    from history.archiver import write_days
+
+    write_days(team.id, points_of(records), oldest_day=0)
 
 
 def points_of(records) -> dict:
