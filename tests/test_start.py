@@ -72,9 +72,10 @@ def test_ctrl_c_stops_bin_start_even_if_celery_exits_with_an_error_on_sigint(tmp
 
     standin = tmp_path / "python-standing-in-for-celery"
     standin.write_text(f"#!{sys.executable}\n"
-                       "import signal, sys, time\n"
+                       "import os, signal, sys, time\n"
                        "signal.signal(signal.SIGINT, lambda *_: sys.exit(1))\n"
-                       f"open({str(tmp_path / 'celery-started')!r}, 'a').write('x')\n"
+                       f"open({str(tmp_path / 'celery-started')!r}, 'a')"
+                       ".write(os.environ.get('WORKER_QUEUES', 'worker') + '\\n')\n"
                        "while True: time.sleep(1)\n")
     standin.chmod(0o755)
     port = free_port()
@@ -99,7 +100,8 @@ def test_ctrl_c_stops_bin_start_even_if_celery_exits_with_an_error_on_sigint(tmp
                 break
             time.sleep(0.1)
         assert processes_in_session(start.pid) == []
-        assert (tmp_path / "celery-started").read_text() == "x"  # never restarted
+        # each started once (the worker and the trainer), never restarted
+        assert sorted((tmp_path / "celery-started").read_text().split()) == ["training", "worker"]
     finally:
         for pid in processes_in_session(start.pid):
             os.kill(pid, signal.SIGKILL)
