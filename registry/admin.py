@@ -18,9 +18,9 @@ def fine_tune(modeladmin, request, queryset):
             job = start_job(team, DEFAULT_MINUTES, min(DEFAULT_DAYS, settings.ARGUS_HISTORY_DAYS),
                             requested_by=f"admin {request.user.get_username()}")
         except (JobConflict, NotEnoughHistory) as e:
-            modeladmin.message_user(request, f"{team.slug}: {e}", messages.WARNING)
+            modeladmin.message_user(request, f"No training job for {team.slug}: {e}", messages.WARNING)
         else:
-            modeladmin.message_user(request, f"{team.slug}: training job {job.pk} queued")
+            modeladmin.message_user(request, f"Training job {job.pk} queued for {team.slug}")
 
 
 TeamAdmin.actions = [*(TeamAdmin.actions or []), fine_tune]
@@ -64,9 +64,9 @@ class ForecastModelAdmin(ReadOnly, admin.ModelAdmin):
             try:
                 activate(model.team, model)
             except CannotActivate as e:
-                self.message_user(request, f"{model.version}: {e}", messages.WARNING)
+                self.message_user(request, f"Not activated: {e}", messages.WARNING)
             else:
-                self.message_user(request, f"{model.version} is now {model.team.slug}'s active model")
+                self.message_user(request, f"Now {model.team.slug}'s active model: {model.version}")
 
 
 @admin.register(TrainingJob)
