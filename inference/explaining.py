@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 
 CACHE_SECONDS = 3600  # a tick's explanation is superseded by the next batch; keep it for late viewers
 
-_models = {}  # model directory -> Forecaster: one in production (tests switch directories)
+_models = {}  # model directory -> LoadedModels: one in production (tests switch directories)
 _model_lock = threading.Lock()
 _forward_lock = threading.Lock()
 
@@ -38,22 +38,31 @@ class UnknownServer(Exception):
     pass
 
 
-def explainer_model():
-    """This web process's model (the workers' ARGUS_MODEL_DIR), loaded on first use."""
+def explainer_model(team_id=None):
+    """The model the team's runs use (its active one, registry.serving), in this web process:
+    the global default (the workers' ARGUS_MODEL_DIR) is loaded on first use, a team's own on
+    its first explanation. Without a team: the global default."""
     path = str(settings.ARGUS_MODEL_DIR)
     if path not in _models:
         with _model_lock:
             if path not in _models:
                 import torch
 
+                from registry.serving import LoadedModels
+
                 from .model.storage import load_forecaster
 
                 torch.set_num_threads(settings.ARGUS_TORCH_THREADS)
                 started = time.perf_counter()
-                _models[path] = load_forecaster(path, device="cpu")
-                log.info("web process loaded model %s for explanations in %.1fs", _models[path].version,
+                default = load_forecaster(path, device="cpu")
+                _models[path] = LoadedModels(default)
+                log.info("web process loaded model %s for explanations in %.1fs", default.version,
                          time.perf_counter() - started)
-    return _models[path]
+    models = _models[path]
+    if team_id is None:
+        return models.default
+    with _model_lock:  # the cache is not shared across threads otherwise
+        return models.for_team(team_id).forecaster
 
 
 def warm_up_in_background():
@@ -86,7 +95,7 @@ def explanation(team_id, server_name: str) -> dict:
     if not records:
         raise UnknownServer(server_name)
     tick = int(tick or 0)
-    forecaster = explainer_model()
+    forecaster = explainer_model(team_id)
     if cached is not None:
         stored = json.loads(cached)
         if stored["tick"] == tick and stored["model"] == forecaster.version:

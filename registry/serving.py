@@ -1,13 +1,14 @@
-"""Which model a team's prediction run uses, for inference workers: the team's active model,
-else the global default, read from the registry at every run (promotion and rollback are a row
-change that the next run sees; no restart) and loaded from its blob once per process, kept in a
-least-recently-used cache of ARGUS_MAX_LOADED_MODELS models.
+"""Which model a team's prediction run uses, for inference workers (and the web process's
+explanations): the team's own active model, else the global default. The global default is the
+model directory every worker loads at start (ARGUS_MODEL_DIR, the same model migrate registers
+as the global row). The registry is asked at every run (promotion and rollback are a row change
+that the next run sees; no restart); a team's model is loaded from its blob once per process and
+kept in a least-recently-used cache of ARGUS_MAX_LOADED_MODELS models.
 
 A model that cannot be used (a corrupt blob, a format this code does not read, the database
-unreachable) never takes a team down: the run falls back to the global default, else to the
-model directory the worker loaded at start (ARGUS_MODEL_DIR), and the fallback is kept in Redis
-for GET /status until a run uses the wanted model again. A version that failed to load is not
-retried for BROKEN_RETRY_SECONDS, so a bad blob costs one attempt, not one per run."""
+unreachable) never takes a team down: the run uses the global default, and the fallback is kept
+in Redis for GET /status until a run uses the wanted model again. A version that failed to load
+is not retried for BROKEN_RETRY_SECONDS, so a bad blob costs one attempt, not one per run."""
 import json
 import logging
 import tempfile
@@ -17,7 +18,6 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import DatabaseError
-from django.db.models import Q
 
 from core import keys
 from core.redis import REDIS_DOWN_ERRORS, get_redis
@@ -38,11 +38,10 @@ class Choice:
     error: str | None = None  # why the wanted model is not the one used
 
 
-def active_versions(team_id) -> list:
-    """[(version, sha256)] the team may use, best first: its own active model, the global one."""
-    rows = (ForecastModel.objects.filter(Q(team_id=team_id) | Q(team=None), state=ForecastModel.ACTIVE)
-            .values_list("team_id", "version", "sha256"))
-    return [(version, sha) for _, version, sha in sorted(rows, key=lambda r: r[0] is None)]
+def own_active(team_id):
+    """(version, sha256) of the team's own active model, or None (it uses the global default)."""
+    return (ForecastModel.objects.filter(team_id=team_id, state=ForecastModel.ACTIVE)
+            .values_list("version", "sha256").first())
 
 
 class LoadedModels:
@@ -59,16 +58,16 @@ class LoadedModels:
 
     def for_team(self, team_id) -> Choice:
         try:
-            candidates = active_versions(team_id)
+            own = own_active(team_id)
         except DatabaseError as e:
             return Choice(self.default, None, f"model registry unreachable ({type(e).__name__})")
-        errors = []
-        for version, sha in candidates:
-            try:
-                return Choice(self.get(version, sha), candidates[0][0], "; ".join(errors) or None)
-            except (ValueError, DatabaseError) as e:
-                errors.append(f"{version}: {e}")
-        return Choice(self.default, candidates[0][0] if candidates else None, "; ".join(errors) or None)
+        if own is None:
+            return Choice(self.default, self.default.version)
+        version, sha = own
+        try:
+            return Choice(self.get(version, sha), version)
+        except (ValueError, DatabaseError) as e:
+            return Choice(self.default, version, f"{version}: {e}")
 
     def get(self, version, sha):
         if version == self.default.version:
