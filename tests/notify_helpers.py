@@ -5,6 +5,7 @@ import json
 import subprocess
 import threading
 import time
+from collections import namedtuple
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -66,6 +67,9 @@ class Alertmanager:
         self.log.close()
 
 
+Request = namedtuple("Request", "headers body verified answered")
+
+
 class WebhookReceiver:
     """An HTTP endpoint on a thread. mode: "ok" answers 204, "fail" 500, "hang" holds each request
     until released (or 60 s). Every request is kept with whether its signature verified."""
@@ -73,7 +77,7 @@ class WebhookReceiver:
     def __init__(self, secret: str):
         self.secret = secret
         self.mode = "ok"
-        self.requests = []  # (headers, body, verified)
+        self.requests = []  # Request: headers, body, whether its signature verified, what it was answered
         self.released = threading.Event()
         receiver = self
 
@@ -84,7 +88,8 @@ class WebhookReceiver:
                 if mode == "hang":
                     receiver.released.wait(60)
                     return  # no answer at all: the client gives up on its own timeout
-                receiver.requests.append((dict(self.headers), body, verify(receiver.secret, self.headers, body)))
+                receiver.requests.append(Request(dict(self.headers), body, verify(receiver.secret, self.headers, body),
+                                                 mode))
                 self.send_response(204 if mode == "ok" else 500)
                 self.end_headers()
 
@@ -98,8 +103,8 @@ class WebhookReceiver:
         self.thread.start()
 
     def events(self) -> list:
-        """Every event received in a verified request, in arrival order."""
-        return [e for _, body, ok in self.requests if ok for e in json.loads(body)["events"]]
+        """Every event of the verified requests answered 2xx, in arrival order."""
+        return [e for r in self.requests if r.verified and r.answered == "ok" for e in json.loads(r.body)["events"]]
 
     def stop(self):
         self.released.set()
