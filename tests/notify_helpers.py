@@ -79,6 +79,7 @@ class WebhookReceiver:
         self.mode = "ok"
         self.requests = []  # Request: headers, body, whether its signature verified, what it was answered
         self.released = threading.Event()
+        self.hung = 0  # requests held without an answer
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -86,6 +87,7 @@ class WebhookReceiver:
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 mode = receiver.mode
                 if mode == "hang":
+                    receiver.hung += 1
                     receiver.released.wait(60)
                     return  # no answer at all: the client gives up on its own timeout
                 receiver.requests.append(Request(dict(self.headers), body, verify(receiver.secret, self.headers, body),
