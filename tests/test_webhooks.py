@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from core import keys
 from notify import outbox, webhooks
+from notify.http import post
 from notify.models import TeamWebhook, WebhookDelivery
 from notify.notifier import notify_team
 from notify.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, signature, verify
@@ -164,7 +165,7 @@ def test_only_http_and_https_urls_are_accepted(team_a):
     for url in ("file:///etc/passwd", "ftp://example.com/x", "gopher://example.com/"):
         with pytest.raises(ValidationError):
             TeamWebhook(team=team_a.team, url=url, secret=SECRET).full_clean()
-    assert webhooks.post("file:///etc/passwd", b"{}", {}) == "refused: not an http:// or https:// URL"
+    assert post("file:///etc/passwd", b"{}", {}) == "refused: not an http:// or https:// URL"
 
 
 def test_large_batches_are_split_into_bounded_deliveries(team_a, receiver):
