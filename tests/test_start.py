@@ -85,7 +85,9 @@ def test_ctrl_c_stops_bin_start_even_if_celery_exits_with_an_error_on_sigint(tmp
                              stderr=subprocess.STDOUT, start_new_session=True)
     try:
         for _ in range(1800):
-            if "Argus is running." in (tmp_path / "start.log").read_text() and (tmp_path / "celery-started").exists():
+            started = tmp_path / "celery-started"
+            if "Argus is running." in (tmp_path / "start.log").read_text() and started.exists() \
+                    and started.read_text() == "xx":  # bin/worker twice: the worker and the notifier
                 break
             assert start.poll() is None, (tmp_path / "start.log").read_text()
             time.sleep(0.1)
@@ -99,7 +101,7 @@ def test_ctrl_c_stops_bin_start_even_if_celery_exits_with_an_error_on_sigint(tmp
                 break
             time.sleep(0.1)
         assert processes_in_session(start.pid) == []
-        assert (tmp_path / "celery-started").read_text() == "x"  # never restarted
+        assert (tmp_path / "celery-started").read_text() == "xx"  # each started once, never restarted
     finally:
         for pid in processes_in_session(start.pid):
             os.kill(pid, signal.SIGKILL)
