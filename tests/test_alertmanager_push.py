@@ -116,3 +116,27 @@ def test_without_an_alertmanager_url_nothing_is_kept_for_it(team_a, settings, re
     assert notify_team(team_a.team.id).alertmanager == "off"
     assert not redis_client.exists(keys.team(team_a.team.id).notify_alertmanager)
     assert not redis_client.exists(keys.team(team_a.team.id).notify_outbox)
+
+
+def test_a_beat_pass_notifies_every_team_a_notifier_task_missed(alertmanager, team_a, team_b, redis_client):
+    from notify.tasks import notify_all
+
+    run(team_a.team.id, 1, {"web01": "critical"})
+    run(team_b.team.id, 1, {"db01": "warning"})  # no notifier task ran for either (e.g. none was running)
+    notify_all()
+    assert sorted(a["labels"]["team"] for a in alertmanager.alerts()) == ["team-a", "team-b"]
+    assert not redis_client.exists(keys.team(team_a.team.id).notify_outbox)
+
+
+def test_a_run_that_cannot_store_its_events_still_pages(alertmanager, team_a):
+    from django.db import connection
+
+    with connection.cursor() as cursor:  # every insert of alert events fails during the run
+        cursor.execute("ALTER TABLE timeline_alertevent RENAME TO timeline_alertevent_away")
+    try:
+        run(team_a.team.id, 1, {"web01": "critical"})
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("ALTER TABLE timeline_alertevent_away RENAME TO timeline_alertevent")
+    notify_team(team_a.team.id)
+    assert [a["labels"]["server"] for a in alertmanager.alerts()] == ["web01"]
