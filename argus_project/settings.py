@@ -310,5 +310,7 @@ if ARGUS_NOTIFY_SECONDS < 1 or ARGUS_WEBHOOK_MAX_ATTEMPTS < 1:
 # The `notify` queue: its own worker (the Procfile's `notifier`), so that a slow endpoint never
 # holds a prediction run. A pass waiting longer than an interval is dropped (notify.tasks).
 CELERY_TASK_ROUTES["notify.tasks.*"] = {"queue": "notify"}
+# urllib3 (under requests) logs each request's URL at DEBUG; a webhook URL may carry a token.
+LOGGING.setdefault("loggers", {})["urllib3.connectionpool"] = {"level": "INFO"}
 CELERY_BEAT_SCHEDULE["notify"] = {"task": "notify.tasks.notify_all", "schedule": ARGUS_NOTIFY_SECONDS,
                                   "options": {"queue": "notify", "expires": ARGUS_NOTIFY_SECONDS}}

@@ -21,6 +21,7 @@ from .webhooks import queue_deliveries
 log = logging.getLogger(__name__)
 
 DRAIN_BATCH = 500  # transitions taken from the outbox at a time
+DRAIN_BATCHES = 20  # per call: a whole outbox (ARGUS_NOTIFY_OUTBOX_MAX) normally; the next call takes the rest
 LOCK_LEASE = 120  # seconds; a notifier that died holds the team this long at most
 
 
@@ -47,7 +48,9 @@ def notify_team(team_id, am: Alertmanager | None = None, now=None) -> TeamResult
             return result
         entries = alertmanager_state.read(team_id) if am.configured else {}
         replaced = []
-        while batch := outbox.peek(team_id, DRAIN_BATCH):
+        for _ in range(DRAIN_BATCHES):
+            if not (batch := outbox.peek(team_id, DRAIN_BATCH)):
+                break
             if am.configured:
                 replaced += alertmanager_state.apply(entries, team.slug, batch, now)
             result.deliveries += queue_deliveries(team, batch, now)
