@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "timeline",
     "dashboard",
     "registry",
+    "notify",
 ]
 
 MIDDLEWARE = [
@@ -303,3 +304,30 @@ if ARGUS_KEY_ROTATION_GRACE_SECONDS < 0:
 # --- Dashboard ---------------------------------------------------------------------------------
 # Seconds between the fleet page's refreshes (it fetches one JSON document; no page reload).
 ARGUS_DASHBOARD_REFRESH_SECONDS = env_int("ARGUS_DASHBOARD_REFRESH_SECONDS", 15)
+
+# --- Notifications (notify/: alert transitions to Alertmanager and team webhooks) ----------------
+# Alertmanager's base URL, e.g. http://alertmanager:9093 (its v2 API); empty: not used.
+ARGUS_ALERTMANAGER_URL = env_str("ARGUS_ALERTMANAGER_URL", "")
+# Seconds between notifier passes (celery beat): firing alerts re-sent to Alertmanager (each ending
+# 4 passes ahead unless re-sent), webhook retries that are due, outboxes drained.
+ARGUS_NOTIFY_SECONDS = env_int("ARGUS_NOTIFY_SECONDS", 60)
+# Seconds an HTTP call to Alertmanager or a webhook may wait to connect, and then for each read.
+ARGUS_NOTIFY_TIMEOUT = env_int("ARGUS_NOTIFY_TIMEOUT", 5)
+# Transitions a team's outbox holds for the notifier (the oldest go past it).
+ARGUS_NOTIFY_OUTBOX_MAX = env_int("ARGUS_NOTIFY_OUTBOX_MAX", 10_000)
+# Tries of one webhook delivery, the wait before the first retry (doubling each time, at most an
+# hour), deliveries pending per webhook before new ones are recorded as failed unsent, and the
+# days delivered and failed deliveries are kept (admin).
+ARGUS_WEBHOOK_MAX_ATTEMPTS = env_int("ARGUS_WEBHOOK_MAX_ATTEMPTS", 8)
+ARGUS_WEBHOOK_RETRY_SECONDS = env_int("ARGUS_WEBHOOK_RETRY_SECONDS", 30)
+ARGUS_WEBHOOK_MAX_PENDING = env_int("ARGUS_WEBHOOK_MAX_PENDING", 1000)
+ARGUS_WEBHOOK_KEEP_DAYS = env_int("ARGUS_WEBHOOK_KEEP_DAYS", 7)
+if ARGUS_NOTIFY_SECONDS < 1 or ARGUS_WEBHOOK_MAX_ATTEMPTS < 1:
+    raise ImproperlyConfigured("ARGUS_NOTIFY_SECONDS and ARGUS_WEBHOOK_MAX_ATTEMPTS must be at least 1")
+# The `notify` queue: its own worker (the Procfile's `notifier`), so that a slow endpoint never
+# holds a prediction run. A pass waiting longer than an interval is dropped (notify.tasks).
+CELERY_TASK_ROUTES["notify.tasks.*"] = {"queue": "notify"}
+# urllib3 (under requests) logs each request's URL at DEBUG; a webhook URL may carry a token.
+LOGGING.setdefault("loggers", {})["urllib3.connectionpool"] = {"level": "INFO"}
+CELERY_BEAT_SCHEDULE["notify"] = {"task": "notify.tasks.notify_all", "schedule": ARGUS_NOTIFY_SECONDS,
+                                  "options": {"queue": "notify", "expires": ARGUS_NOTIFY_SECONDS}}

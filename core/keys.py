@@ -37,6 +37,12 @@ one Redis Cluster shard and every multi-key script of a team stays on that shard
   explain:<server>    a server's explanation for the tick it was computed at (inference.explaining)
   model:fallback      the last run could not use the team's active model: which it wanted, which
                       it used and why (registry.serving); deleted by the next run that could
+  notify:outbox       list: the alert transitions runs pushed, waiting for the notifier (notify.outbox);
+                      bounded by ARGUS_NOTIFY_OUTBOX_MAX
+  notify:queued       set while a notifier task for the team waits in the `notify` queue
+  notify:lock         the notifier task that holds the team (a lease)
+  notify:alertmanager hash: "<metric>\t<server>" -> the alert as Alertmanager was last told it
+                      (notify.alertmanager_state), re-sent while it fires
 
 Service-wide keys (not per team): the worker heartbeats (inference.worker), failed admin logins
 per username (core.login_lockout), the archiver's last completed run (history.archiver) and
@@ -101,6 +107,10 @@ class TeamKeys:
         self.fleet_view = self.prefix + "fleet-view"
         self.dashboard_servers = self.prefix + "dashboard:servers"
         self.model_fallback = self.prefix + "model:fallback"
+        self.notify_outbox = self.prefix + "notify:outbox"
+        self.notify_queued = self.prefix + "notify:queued"
+        self.notify_lock = self.prefix + "notify:lock"
+        self.notify_alertmanager = self.prefix + "notify:alertmanager"
 
     @property
     def pattern(self) -> str:

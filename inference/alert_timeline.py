@@ -20,7 +20,7 @@ def advance_timeline(team_id, tick: int, known: list, scores: list, alerts: list
     def reading_of(server, metric):
         alert = by_pair.get((server, metric))
         if alert is not None:
-            return Reading(alert["level"], alert["risk_score"], alert["message"])
+            return Reading(alert["level"], alert["risk_score"], alert["message"], alert.get("time_to_issue"))
         # not alerted: below the degraded line (floored, since the stored risk is rounded to 0.1)
         return Reading("healthy", int(by_server[server].metrics[metric]["risk"]), calm_message(metric))
 

@@ -84,6 +84,22 @@ class LiveStack:
         self.processes.append(process)
         return process
 
+    def start_notifier(self, **settings):
+        """The Procfile's `notifier`: bin/worker on the `notify` queue with a thread pool (no model);
+        returns once Celery says it is ready."""
+        env = {**self.env, "PYTHON": sys.executable, "WORKER_QUEUES": "notify", "WORKER_POOL": "threads",
+               "WORKER_CONCURRENCY": "4", "ARGUS_LOG_LEVEL": "INFO", **{k: str(v) for k, v in settings.items()}}
+        log_path = self.tmp_path / f"notifier-{len(self.processes)}.log"
+        process = subprocess.Popen([str(ROOT / "bin" / "worker"), "--hostname", f"n{len(self.processes)}@%h"],
+                                   env=env, cwd=ROOT, stdout=open(log_path, "w"), stderr=subprocess.STDOUT)
+        self.processes.append(process)
+        deadline = time.monotonic() + 60
+        while " ready." not in log_path.read_text():
+            assert process.poll() is None, f"notifier exited with {process.returncode}: {log_path.read_text()[-2000:]}"
+            assert time.monotonic() < deadline, "the notifier was not ready in 60 s"
+            time.sleep(0.2)
+        return process
+
     def start_beat(self, **settings):
         """celery beat, as the Procfile's `beat` runs it."""
         env = {**self.env, **{k: str(v) for k, v in settings.items()}}

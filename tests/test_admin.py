@@ -11,9 +11,10 @@ from feeds.models import Team, TeamAPIKey
 from history.archiver import archive_all
 from tests.factories import data_time, make_batch
 
-# the empty formsets of a team's page: new keys, and the dashboard's members
+# the empty formsets of a team's page: new keys, the dashboard's members, the webhooks (notify)
 NO_NEW_KEYS = {"new_api_keys-TOTAL_FORMS": "0", "new_api_keys-INITIAL_FORMS": "0",
-               "memberships-TOTAL_FORMS": "0", "memberships-INITIAL_FORMS": "0"}
+               "memberships-TOTAL_FORMS": "0", "memberships-INITIAL_FORMS": "0",
+               "webhooks-TOTAL_FORMS": "0", "webhooks-INITIAL_FORMS": "0"}
 
 
 @pytest.fixture
@@ -97,6 +98,7 @@ def test_a_team_and_its_first_key_are_created_on_one_page(admin_client, client):
         "new_api_keys-TOTAL_FORMS": "1", "new_api_keys-INITIAL_FORMS": "0",
         "new_api_keys-0-name": "prod feeder", "new_api_keys-0-expiry_date_0": "", "new_api_keys-0-expiry_date_1": "",
         "memberships-TOTAL_FORMS": "0", "memberships-INITIAL_FORMS": "0",
+        "webhooks-TOTAL_FORMS": "0", "webhooks-INITIAL_FORMS": "0",
     }, follow=True)
     raw = shown_key(response, "prod feeder")
     key = TeamAPIKey.objects.get(name="prod feeder")

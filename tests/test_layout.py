@@ -1,17 +1,19 @@
 """The layout's rules, read from the source: dependencies point one way (core <- feeds <-
-timeline <- inference, core <- feeds <- history; inference and history do not import each other,
-timeline knows nothing of inference), no module imports itself back through others, and only the model package imports
-pytorch-forecasting or Lightning (and it imports no Django)."""
+timeline <- inference, core <- feeds <- history, timeline <- notify; inference and history do not
+import each other, timeline knows nothing of inference or notify), no module imports itself back
+through others, and only the model package imports pytorch-forecasting or Lightning (and it
+imports no Django)."""
 import ast
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-APPS = ("core", "feeds", "inference", "history", "timeline", "dashboard", "argus_project")
+APPS = ("core", "feeds", "inference", "history", "timeline", "dashboard", "notify", "argus_project")
 ALLOWED = {"core": set(), "feeds": {"core"}, "inference": {"core", "feeds", "timeline"}, "history": {"core", "feeds"},
            "timeline": {"core", "feeds"}, "dashboard": {"core", "feeds", "inference", "history", "timeline"},
-           "argus_project": {"core", "feeds", "inference", "history", "timeline", "dashboard"}}
+           "notify": {"core", "feeds", "timeline"},
+           "argus_project": {"core", "feeds", "inference", "history", "timeline", "dashboard", "notify"}}
 
 
 def modules():

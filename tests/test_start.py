@@ -86,7 +86,10 @@ def test_ctrl_c_stops_bin_start_even_if_celery_exits_with_an_error_on_sigint(tmp
                              stderr=subprocess.STDOUT, start_new_session=True)
     try:
         for _ in range(1800):
-            if "Argus is running." in (tmp_path / "start.log").read_text() and (tmp_path / "celery-started").exists():
+            started = tmp_path / "celery-started"
+            # bin/worker three times: the worker, the trainer and the notifier
+            if "Argus is running." in (tmp_path / "start.log").read_text() and started.exists() \
+                    and len(started.read_text().split()) == 3:
                 break
             assert start.poll() is None, (tmp_path / "start.log").read_text()
             time.sleep(0.1)
@@ -100,8 +103,8 @@ def test_ctrl_c_stops_bin_start_even_if_celery_exits_with_an_error_on_sigint(tmp
                 break
             time.sleep(0.1)
         assert processes_in_session(start.pid) == []
-        # each started once (the worker and the trainer), never restarted
-        assert sorted((tmp_path / "celery-started").read_text().split()) == ["training", "worker"]
+        # each started once (the worker, the trainer and the notifier), never restarted
+        assert sorted((tmp_path / "celery-started").read_text().split()) == ["notify", "training", "worker"]
     finally:
         for pid in processes_in_session(start.pid):
             os.kill(pid, signal.SIGKILL)

@@ -5,7 +5,11 @@ database in one bulk insert. Called by the run (inference.runner) on its worker,
 A run is counted once: one whose tick is not newer than the tick that last wrote the state (a
 redelivered task, or a run overtaken by a newer one) changes nothing, so a repeated run cannot
 count as a second lower run and drop a level early. Concurrent writers of the state (possible
-only when a run lost its lease) are serialised with WATCH."""
+only when a run lost its lease) are serialised with WATCH.
+
+Once the state is saved, the transitions are announced (timeline.signals.alert_transitions) for
+notify/, which queues them for Alertmanager and the team's webhooks; the database insert comes
+after, so that an unreachable database never keeps a page from going out."""
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -21,6 +25,7 @@ from feeds.schema import SLOT_SECONDS
 from . import state
 from .hysteresis import advance
 from .models import LEVELS, AlertEvent
+from .signals import alert_transitions
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +40,7 @@ class Reading:
     level: str  # healthy, degraded, warning or critical
     risk_score: int
     message: str
+    time_to_issue: str | None = None  # e.g. "2 hours 5 minutes", "now"; None when not alerted
 
 
 def record_run(team_id, tick: int, slot: int, alerting: Iterable, scored: set, known: set,
@@ -54,7 +60,7 @@ def record_run(team_id, tick: int, slot: int, alerting: Iterable, scored: set, k
                 if tick <= last_tick:
                     pipe.unwatch()
                     return {pair: alert.since for pair, alert in alerts.items()}
-                after, events = step(team_id, alerts, set(alerting), scored, known, slot, reading_of)
+                after, events, readings = step(team_id, alerts, set(alerting), scored, known, slot, reading_of)
                 pipe.multi()
                 pipe.delete(key)
                 pipe.hset(key, mapping={state.TICK_FIELD: tick,
@@ -63,13 +69,16 @@ def record_run(team_id, tick: int, slot: int, alerting: Iterable, scored: set, k
                 break
             except redis.WatchError:
                 continue
+    if events:
+        alert_transitions.send(sender=AlertEvent, team_id=team_id,
+                               transitions=[transition_dict(tick, e, r) for e, r in zip(events, readings)])
     store_events(team_id, events)
     return {pair: alert.since for pair, alert in after.items()}
 
 
 def step(team_id, alerts: dict, alerting: set, scored: set, known: set, slot: int, reading_of):
-    """(the open alerts after this run, the AlertEvent rows of its transitions)."""
-    after, events = {}, []
+    """(the open alerts after this run, the AlertEvent rows of its transitions, the Reading of each)."""
+    after, events, readings = {}, [], []
     at = datetime.fromtimestamp(slot * SLOT_SECONDS, timezone.utc)
     for pair in alerting | {pair for pair in alerts if pair[0] in scored}:
         reading = reading_of(*pair)
@@ -81,10 +90,19 @@ def step(team_id, alerts: dict, alerting: set, scored: set, known: set, slot: in
             events.append(AlertEvent(team_id=team_id, server_name=pair[0], metric=pair[1], event=transition.event,
                                      level=LEVELS[transition.level], previous_level=previous,
                                      risk_score=reading.risk_score, message=reading.message[:200], at=at))
+            readings.append(reading)
     # servers not scored this run keep their alerts as they were; servers no longer held lose them
     after.update({pair: alert for pair, alert in alerts.items()
                   if pair[0] not in scored and pair[0] in known})
-    return after, events
+    return after, events, readings
+
+
+def transition_dict(tick: int, event: AlertEvent, reading: Reading) -> dict:
+    """What alert_transitions carries for one transition (JSON-ready)."""
+    return {"tick": tick, "server_name": event.server_name, "metric": event.metric, "event": event.event,
+            "level": event.level, "previous_level": event.previous_level, "risk_score": event.risk_score,
+            "message": event.message, "time_to_issue": reading.time_to_issue,
+            "at": event.at.isoformat().replace("+00:00", "Z")}
 
 
 def store_events(team_id, events: list):
