@@ -39,7 +39,7 @@ class UnknownServer(Exception):
 
 
 def explainer_model(team_id=None):
-    """The model the team's runs use (its active one, registry.serving), in this web process:
+    """The model the team's runs use (its active one, model_source), in this web process:
     the global default (the workers' ARGUS_MODEL_DIR) is loaded on first use, a team's own on
     its first explanation. Without a team: the global default."""
     path = str(settings.ARGUS_MODEL_DIR)
@@ -48,14 +48,13 @@ def explainer_model(team_id=None):
             if path not in _models:
                 import torch
 
-                from registry.serving import LoadedModels
-
                 from .model.storage import load_forecaster
+                from .model_source import source_for
 
                 torch.set_num_threads(settings.ARGUS_TORCH_THREADS)
                 started = time.perf_counter()
                 default = load_forecaster(path, device="cpu")
-                _models[path] = LoadedModels(default)
+                _models[path] = source_for(default)
                 log.info("web process loaded model %s for explanations in %.1fs", default.version,
                          time.perf_counter() - started)
     models = _models[path]

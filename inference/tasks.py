@@ -2,8 +2,6 @@
 model and cache the result."""
 from celery import shared_task
 
-from registry.serving import report
-
 from . import worker  # connects the per-process model loading to Celery's signals
 from .dispatch import RUN_TASK, finish_run, keep_lease, start_run
 from .runner import run_team_predictions
@@ -17,9 +15,10 @@ def run_team(self, team_id):
         raise self.retry(countdown=1)  # another run of the team is in progress
     try:
         with keep_lease(team_id, self.request.id):
-            choice = worker.loaded_models().for_team(team_id)  # the team's active model (registry)
+            models = worker.loaded_models()
+            choice = models.for_team(team_id)  # the team's active model (model_source)
             summary = run_team_predictions(team_id, choice.forecaster)
-            report(team_id, choice, choice.forecaster.version)
+            models.report(team_id, choice)
             return summary
     finally:
         finish_run(team_id, self.request.id)

@@ -46,12 +46,13 @@ def get_forecaster():
 
 
 def loaded_models():
-    """This process's registry models (registry.serving), the directory model as the fallback."""
+    """This process's models per team (model_source: the registry's), the directory model as
+    the global default."""
     global _models
     if _models is None:
-        from registry.serving import LoadedModels
+        from .model_source import source_for
 
-        _models = LoadedModels(get_forecaster())
+        _models = source_for(get_forecaster())
     return _models
 
 

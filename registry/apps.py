@@ -13,9 +13,12 @@ class RegistryConfig(AppConfig):
         from django.db.models.signals import post_migrate
 
         from core import status
+        from inference import model_source
 
         from .defaults import register_shipped_model
+        from .serving import LoadedModels
         from .status import PART
 
         post_migrate.connect(register_shipped_model, sender=self)
         status.register(PART)
+        model_source.plug(LoadedModels)  # runs and explanations use each team's active model

@@ -14,13 +14,13 @@ import logging
 import tempfile
 import time
 from collections import OrderedDict
-from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import DatabaseError
 
 from core import keys
 from core.redis import REDIS_DOWN_ERRORS, get_redis
+from inference.model_source import Choice
 
 from .blobs import unpack
 from .models import ForecastModel
@@ -29,13 +29,6 @@ log = logging.getLogger(__name__)
 
 BROKEN_RETRY_SECONDS = 300
 FALLBACK_TTL = 7 * 24 * 3600
-
-
-@dataclass
-class Choice:
-    forecaster: object
-    wanted: str | None  # the version the registry has active for the team (None: unknown)
-    error: str | None = None  # why the wanted model is not the one used
 
 
 def own_active(team_id):
@@ -55,6 +48,9 @@ class LoadedModels:
 
     def __len__(self):
         return len(self._loaded)
+
+    def report(self, team_id, choice: Choice):
+        report(team_id, choice)
 
     def for_team(self, team_id) -> Choice:
         try:
@@ -106,14 +102,15 @@ def load(version, sha):
     return forecaster
 
 
-def report(team_id, choice: Choice, used_version: str):
+def report(team_id, choice: Choice):
     """Keeps (or clears) the team's fallback note for GET /status."""
     key = keys.team(team_id).model_fallback
+    used = choice.forecaster.version
     try:
-        if choice.error is None and (choice.wanted is None or choice.wanted == used_version):
+        if choice.error is None and (choice.wanted is None or choice.wanted == used):
             get_redis().delete(key)
         else:
-            note = {"wanted": choice.wanted, "used": used_version, "error": choice.error or "not loaded",
+            note = {"wanted": choice.wanted, "used": used, "error": choice.error or "not loaded",
                     "at": time.time()}
             get_redis().set(key, json.dumps(note), ex=FALLBACK_TTL)
     except REDIS_DOWN_ERRORS:

@@ -1,6 +1,7 @@
 """The layout's rules, read from the source: dependencies point one way (core <- feeds <-
-timeline <- inference, core <- feeds <- history, timeline <- notify; inference and history do not
-import each other, timeline knows nothing of inference or notify), no module imports itself back
+timeline <- inference <- registry, core <- feeds <- history <- registry, timeline <- notify;
+inference and history do not import each other, timeline knows nothing of inference or notify,
+inference knows nothing of the registry, which plugs into it), no module imports itself back
 through others, and only the model package imports pytorch-forecasting or Lightning (and it
 imports no Django)."""
 import ast
@@ -9,11 +10,11 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-APPS = ("core", "feeds", "inference", "history", "timeline", "dashboard", "notify", "argus_project")
+APPS = ("core", "feeds", "inference", "history", "timeline", "dashboard", "notify", "registry", "argus_project")
 ALLOWED = {"core": set(), "feeds": {"core"}, "inference": {"core", "feeds", "timeline"}, "history": {"core", "feeds"},
            "timeline": {"core", "feeds"}, "dashboard": {"core", "feeds", "inference", "history", "timeline"},
-           "notify": {"core", "feeds", "timeline"},
-           "argus_project": {"core", "feeds", "inference", "history", "timeline", "dashboard", "notify"}}
+           "notify": {"core", "feeds", "timeline"}, "registry": {"core", "feeds", "inference", "history"},
+           "argus_project": {"core", "feeds", "inference", "history", "timeline", "dashboard", "notify", "registry"}}
 
 
 def modules():

@@ -168,7 +168,7 @@ def test_a_corrupt_model_falls_back_and_status_says_so(client, team_a, shipped, 
     choice = models.for_team(team_a.team.id)
     assert choice.forecaster.version == shipped.version
     assert choice.wanted == "team-a-broken" and "corrupt" in choice.error
-    report(team_a.team.id, choice, choice.forecaster.version)
+    report(team_a.team.id, choice)
     status = client.get("/status", **team_a.headers).json()
     assert status["active_model"] == "team-a-broken"
     assert status["model_fallback"]["used"] == shipped.version
@@ -176,5 +176,5 @@ def test_a_corrupt_model_falls_back_and_status_says_so(client, team_a, shipped, 
     # rolled back: the next run uses the wanted model again and the note goes
     activate(team_a.team, shipped)
     choice = models.for_team(team_a.team.id)
-    report(team_a.team.id, choice, choice.forecaster.version)
+    report(team_a.team.id, choice)
     assert client.get("/status", **team_a.headers).json()["model_fallback"] is None

@@ -1,4 +1,5 @@
-"""Train the forecasting model on a simulated fleet (plus optional real series) and save it."""
+"""Train the forecasting model on a simulated fleet (plus optional real series) and save it; or,
+with --team, fine-tune a team's active model on its history (a registry job, run here)."""
 import json
 import time
 from pathlib import Path
