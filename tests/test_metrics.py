@@ -224,8 +224,7 @@ def test_several_gunicorn_workers_answer_with_the_same_totals(live_stack, tmp_pa
 
     with ThreadPoolExecutor(8) as pool:
         assert set(pool.map(post, batches)) == {200}
-    writers = [f for f in Path(metrics_dir).glob("counter_*.db") if f.stat().st_size]
-    assert len(writers) == 2, sorted(metrics_dir.iterdir())  # both workers counted something
+    assert sorted(feed_requests_per_file(metrics_dir)) == [1, 1], "both workers should have served some"
     for _ in range(6):  # scrapes land on either worker
         response = requests.get(url + "/metrics", headers={"Authorization": f"Bearer {TOKEN}"}, timeout=30)
         assert response.status_code == 200
@@ -235,6 +234,19 @@ def test_several_gunicorn_workers_answer_with_the_same_totals(live_stack, tmp_pa
         assert value(samples, "argus_feed_batches_total", team="multi", result="accepted") \
             + value(samples, "argus_feed_batches_total", team="multi", result="warming_up") == 40
     assert requests.get(url + "/metrics", headers={"Authorization": "Bearer nope"}, timeout=30).status_code == 401
+
+
+def feed_requests_per_file(metrics_dir):
+    """[1 for each worker's counter file that counted feed requests]: who served what."""
+    from prometheus_client.multiprocess import MultiProcessCollector
+
+    served = []
+    for path in sorted(Path(metrics_dir).glob("counter_*.db")):
+        for family in MultiProcessCollector.merge([str(path)]):
+            if any(s.name == "argus_http_requests_total" and s.labels.get("endpoint") == "feed-data" and s.value
+                   for s in family.samples):
+                served.append(1)
+    return served
 
 
 def test_a_real_workers_runs_show_up_in_the_scrape(live_stack):
@@ -260,3 +272,20 @@ def test_a_real_workers_runs_show_up_in_the_scrape(live_stack):
     assert value(samples, "argus_runs_total", outcome="failed") == 0
     assert value(samples, "argus_team_prediction_age_seconds", default=None, team="ran") < 60
     assert value(samples, "argus_team_model_info", team="ran", version=document["model"]["version"]) == 1
+
+
+def test_the_grafana_dashboard_reads_only_metrics_that_exist(scrape, client):
+    """docs/grafana-argus.json: valid JSON, and every argus_* series it queries is one /metrics
+    serves (declared: a labelled counter has no sample before its first event)."""
+    import json
+    import re
+
+    dashboard = json.loads((Path(__file__).resolve().parent.parent / "docs" / "grafana-argus.json").read_text())
+    text = client.get("/metrics", **AUTH).content.decode()
+    suffixes = {"counter": ["_total"], "histogram": ["_bucket", "_sum", "_count"]}
+    served = {family.name + suffix for family in text_string_to_metric_families(text)
+              for suffix in suffixes.get(family.type, [""])}
+    queried = {name for panel in dashboard["panels"] for target in panel["targets"]
+               for name in re.findall(r"\bargus_[a-z_]+", target["expr"])}
+    assert len(queried) >= 12
+    assert queried - served == set()
