@@ -82,6 +82,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",  # admin and API-docs assets, no separate server
+    "core.request_metrics.RequestMetricsMiddleware",  # /metrics: requests and latency (static files not counted)
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -300,6 +301,15 @@ ARGUS_PREDICTIONS_STALE_SECONDS = env_int("ARGUS_PREDICTIONS_STALE_SECONDS", 900
 ARGUS_KEY_ROTATION_GRACE_SECONDS = env_int("ARGUS_KEY_ROTATION_GRACE_SECONDS", 24 * 3600)
 if ARGUS_KEY_ROTATION_GRACE_SECONDS < 0:
     raise ImproperlyConfigured("ARGUS_KEY_ROTATION_GRACE_SECONDS must be 0 or more")
+
+# --- Operations ----------------------------------------------------------------------------------
+# GET /metrics (Prometheus exposition) answers only when this is set, and only to requests with
+# `Authorization: Bearer <token>`; unset, /metrics is a 404. At least 16 characters: a scrape
+# token is a password.
+ARGUS_METRICS_TOKEN = env_str("ARGUS_METRICS_TOKEN", "")
+if ARGUS_METRICS_TOKEN and len(ARGUS_METRICS_TOKEN) < 16:
+    raise ImproperlyConfigured("ARGUS_METRICS_TOKEN: at least 16 characters (python -c 'import secrets; "
+                               "print(secrets.token_urlsafe(32))')")
 
 # --- Dashboard ---------------------------------------------------------------------------------
 # Seconds between the fleet page's refreshes (it fetches one JSON document; no page reload).

@@ -3,6 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
 
 from core import views as core_views
+from core.metrics_view import metrics_view
 from feeds import views as feed_views
 from history import views as history_views
 from inference import views as inference_views
@@ -29,6 +30,7 @@ urlpatterns = [
     path("models/<str:version>/activate", registry_views.ActivateView.as_view(), name="models-activate"),
     path("status", core_views.StatusView.as_view(), name="status"),
     path("health", core_views.HealthView.as_view(), name="health"),
+    path("metrics", metrics_view, name="metrics"),  # Prometheus, with ARGUS_METRICS_TOKEN only
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularRedocView.as_view(url_name="schema"), name="docs"),
     path("admin/", admin.site.urls),

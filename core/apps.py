@@ -9,3 +9,6 @@ class CoreConfig(AppConfig):
 
     def ready(self):
         from . import openapi  # noqa: F401  registers the X-API-Key scheme with drf-spectacular
+        from .metrics import QueueDepth, register_collector
+
+        register_collector(QueueDepth())

@@ -7,6 +7,7 @@ from rest_framework.exceptions import APIException, NotAuthenticated, Authentica
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
+from .metrics import count_redis_error
 from .redis import redis_unavailable
 
 log = logging.getLogger(__name__)
@@ -43,6 +44,7 @@ def storage_unavailable_response():
 def api_exception_handler(exc, context):
     if redis_unavailable(exc):
         log.warning("Redis unavailable during %s: %s", context["request"].path, str(exc)[:80] or type(exc).__name__)
+        count_redis_error("web")
         return storage_unavailable_response()
     if isinstance(exc, (NotAuthenticated, AuthenticationFailed)):
         return Response({"detail": INVALID_KEY}, status=401, headers={"WWW-Authenticate": "X-API-Key"})

@@ -45,8 +45,9 @@ one Redis Cluster shard and every multi-key script of a team stays on that shard
                       (notify.alertmanager_state), re-sent while it fires
 
 Service-wide keys (not per team): the worker heartbeats (inference.worker), failed admin logins
-per username (core.login_lockout), the archiver's last completed run (history.archiver) and
-whether one waits in the queue (history.beat).
+per username (core.login_lockout), the archiver's last completed run (history.archiver),
+whether one waits in the queue (history.beat) and the prediction runs' counters for /metrics
+(inference.run_metrics).
 """
 
 from django.conf import settings
@@ -75,6 +76,11 @@ def history_archived() -> str:
 def history_archive_sent() -> str:
     """Set while an archiver run sent by celery beat waits in the queue (history.beat)."""
     return f"{installation()}:history:archive-sent"
+
+
+def run_metrics() -> str:
+    """hash: the prediction runs' counters and histogram buckets for /metrics (a fixed set of fields)."""
+    return f"{installation()}:metrics:runs"
 
 
 def login_failures(username_hash: str) -> str:

@@ -44,6 +44,11 @@ def get_redis() -> redis.Redis:
     return _client(settings.REDIS_URL, settings.ARGUS_REDIS_TIMEOUT)
 
 
+def redis_at(url: str) -> redis.Redis:
+    """A client of another Redis (Celery's broker, when CELERY_BROKER_URL is not REDIS_URL)."""
+    return _client(url, settings.ARGUS_REDIS_TIMEOUT)
+
+
 def redis_reachable() -> bool:
     try:
         return bool(get_redis().ping())

@@ -13,6 +13,7 @@ from core.throttles import KeyRateThrottle
 
 from . import openapi
 from .actions import accept_batch, forget_server
+from .metrics import count_feed_outcome
 from .records import BatchTooLarge, MalformedBody, ValidationFailed, parse_body, validate_batch
 from .windows import LimitExceeded
 
@@ -52,6 +53,7 @@ class FeedDataView(APIView):
             **COMMON_ERRORS,
         },
     )
+    @count_feed_outcome
     def post(self, request):
         limit = settings.ARGUS_MAX_BODY_BYTES
         too_big = f"Request body exceeds {limit} bytes (ARGUS_MAX_BODY_BYTES). Split the batch."
@@ -59,6 +61,7 @@ class FeedDataView(APIView):
             return error(413, too_big)
         try:
             records, extra_fields = parse_body(request.body)
+            request.feed_records = len(records)  # for /metrics (feeds.metrics), when the batch is refused
             batch = validate_batch(records, extra_fields, settings.ARGUS_MAX_RECORDS,
                                    max_future=timedelta(seconds=settings.ARGUS_MAX_FUTURE_SECONDS))
         except RequestDataTooBig:

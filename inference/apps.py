@@ -10,8 +10,11 @@ class InferenceConfig(AppConfig):
 
     def ready(self):
         from core import status
+        from core.metrics import register_collector
 
         from . import receivers  # noqa: F401  listens to feeds' signals
+        from .run_metrics import RunCollector  # also counts runs, from Celery's task signals
         from .status import PART
 
         status.register(PART)
+        register_collector(RunCollector())

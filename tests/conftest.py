@@ -11,7 +11,7 @@ from core.local_redis import free_port, start_redis_server
 from tests.factories import Tenant
 from tests.live import LiveStack
 
-SLOW_FIXTURES = {"live_stack", "stack", "tiny_model", "tiny_model_dir"}
+SLOW_FIXTURES = {"live_stack", "stack", "tiny_model", "tiny_model_dir", "prometheus"}
 
 
 def pytest_collection_modifyitems(items):
