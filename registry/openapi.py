@@ -2,21 +2,21 @@
 from rest_framework import serializers
 
 
-class TrainRequest(serializers.Serializer):
+class TrainingRequest(serializers.Serializer):
     max_minutes = serializers.FloatField(required=False, help_text="Training time budget (default 10, at most ARGUS_TRAIN_MAX_MINUTES).")
     days = serializers.IntegerField(required=False, help_text="Newest days of the team's history to use (default 14, at most ARGUS_HISTORY_DAYS); the last ARGUS_BACKTEST_DAYS are held out.")
 
 
-class JobStarted(serializers.Serializer):
+class TrainingJobStarted(serializers.Serializer):
     job = serializers.IntegerField()
 
 
-class JobConflict(serializers.Serializer):
+class TrainingJobConflict(serializers.Serializer):
     detail = serializers.CharField()
     job = serializers.IntegerField(help_text="The team's open job.")
 
 
-class Job(serializers.Serializer):
+class TrainingJobDocument(serializers.Serializer):
     job = serializers.IntegerField()
     state = serializers.ChoiceField(choices=["queued", "running", "succeeded", "failed", "cancelled"])
     progress = serializers.DictField(help_text="phase, epoch, batch, train_loss, val_loss, elapsed_seconds, eta_seconds (the budget left).")
@@ -29,7 +29,7 @@ class Job(serializers.Serializer):
     finished = serializers.DateTimeField(allow_null=True)
 
 
-class Model(serializers.Serializer):
+class ForecastModelEntry(serializers.Serializer):
     version = serializers.CharField()
     team = serializers.CharField(allow_null=True, help_text="null for the global default.")
     state = serializers.ChoiceField(choices=["training", "candidate", "active", "retired", "failed", "cancelled"])
@@ -42,10 +42,10 @@ class Model(serializers.Serializer):
     size_bytes = serializers.IntegerField()
 
 
-class Models(serializers.Serializer):
+class ModelsDocument(serializers.Serializer):
     active = serializers.CharField(allow_null=True, help_text="The version the team's runs use.")
-    models = Model(many=True)
+    models = ForecastModelEntry(many=True)
 
 
-class Activated(serializers.Serializer):
+class ModelActivated(serializers.Serializer):
     active = serializers.CharField()

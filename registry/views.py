@@ -37,7 +37,7 @@ class ModelsView(APIView):
     throttle_classes = [KeyRateThrottle]
 
     @extend_schema(summary="The team's models and the global default, newest first; which one is active",
-                   responses={200: openapi.Models, **COMMON_ERRORS})
+                   responses={200: openapi.ModelsDocument, **COMMON_ERRORS})
     def get(self, request):
         reject_unknown(request.query_params, ())
         team = request.auth.team
@@ -66,8 +66,8 @@ class TrainView(APIView):
         description="202 with the job's id; 409 while the team has a queued or running job; 422 when the "
         "team has too little history (the message says how much it has and needs). When the job ends, the "
         "candidate is backtested against the active model on the held-out days and activated only if better.",
-        request=openapi.TrainRequest,
-        responses={202: openapi.JobStarted, 400: Detail, 409: openapi.JobConflict, 422: Detail, **COMMON_ERRORS})
+        request=openapi.TrainingRequest,
+        responses={202: openapi.TrainingJobStarted, 400: Detail, 409: openapi.TrainingJobConflict, 422: Detail, **COMMON_ERRORS})
     def post(self, request):
         body = request.data if isinstance(request.data, dict) else None
         if body is None or set(body) - {"max_minutes", "days"}:
@@ -96,7 +96,7 @@ class JobView(APIView):
     def job(self, request, job_id):
         return TrainingJob.objects.select_related("model").filter(pk=job_id, team=request.auth.team).first()
 
-    @extend_schema(summary="A training job: state, progress, log", responses={200: openapi.Job, 404: Detail, **COMMON_ERRORS})
+    @extend_schema(summary="A training job: state, progress, log", responses={200: openapi.TrainingJobDocument, 404: Detail, **COMMON_ERRORS})
     def get(self, request, job_id):
         job = self.job(request, job_id)
         if job is None:
@@ -104,7 +104,7 @@ class JobView(APIView):
         return Response(job_document(job))
 
     @extend_schema(summary="Cancel a training job (a running one stops within seconds; nothing is activated)",
-                   responses={200: openapi.Job, 404: Detail, **COMMON_ERRORS})
+                   responses={200: openapi.TrainingJobDocument, 404: Detail, **COMMON_ERRORS})
     def delete(self, request, job_id):
         job = self.job(request, job_id)
         if job is None:
@@ -119,7 +119,7 @@ class ActivateView(APIView):
 
     @extend_schema(
         summary="Make a model the team's active one: promote a candidate, roll back to an older model or the global default",
-        request=None, responses={200: openapi.Activated, 404: Detail, 409: Detail, **COMMON_ERRORS})
+        request=None, responses={200: openapi.ModelActivated, 404: Detail, 409: Detail, **COMMON_ERRORS})
     def post(self, request, version):
         team = request.auth.team
         model = team_models(team).filter(version=version).first()

@@ -19,6 +19,9 @@ LEVEL_COLOURS = {"critical": "#FF0000", "warning": "#FFA500", "degraded": "#FFD7
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory, redis_url):
+    import redis
+
+    redis.Redis.from_url(redis_url).flushall()  # once, here: the module keeps its data across tests
     stack = LiveStack(tmp_path_factory.mktemp("stack"), redis_url)
     stack.url = stack.start_web(workers=2, ARGUS_RATE_FEED="100000/min", ARGUS_RATE_READ="100000/min",
                                 ARGUS_PREDICTIONS_STALE_SECONDS=2)

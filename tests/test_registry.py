@@ -178,3 +178,22 @@ def test_a_corrupt_model_falls_back_and_status_says_so(client, team_a, shipped, 
     choice = models.for_team(team_a.team.id)
     report(team_a.team.id, choice)
     assert client.get("/status", **team_a.headers).json()["model_fallback"] is None
+
+
+@pytest.mark.slow  # trains
+def test_train_model_for_a_team_runs_a_job_to_a_backtested_model(team_a, team_b, shipped, settings):
+    from django.core.management import call_command
+
+    settings.ARGUS_TRAIN_BATCHES_PER_EPOCH = 5
+    store_history(team_a.team, servers=3, days=6)
+    store_history(team_b.team, servers=2, days=6, seed=2)
+    call_command("train_model", "--team", "team-a", "--max-minutes", "0.1", "--days", "6", stdout=io.StringIO())
+    job = TrainingJob.objects.get(team=team_a.team)
+    assert job.state == "succeeded" and job.finished is not None
+    model = ForecastModel.objects.get(pk=job.model_id)
+    assert model.team_id == team_a.team.id and model.state in ("candidate", "active")
+    assert model.figures["servers"] == 3  # team a's servers only
+    assert model.figures["active"]["version"] == shipped.version
+    assert model.description["fine_tuned_from"] == shipped.version
+    assert blobs.sha256(model.blob) == model.sha256 and model.manifest["version"] == model.version
+    assert not TrainingJob.objects.filter(team=team_b.team).exists()

@@ -1,7 +1,9 @@
 """Models per team end to end, with real processes: gunicorn, an inference worker, the trainer
 (bin/worker on the `training` queue) and celery beat (the archiver that turns the feed into the
 history a fine-tune trains on). Two teams train; one promotes by hand and rolls back, with no
-worker restart; a running job is cancelled."""
+worker restart; the other's model is damaged in the database and its runs fall back; a running
+job is cancelled."""
+import sqlite3
 import time
 
 import pandas as pd
@@ -102,6 +104,16 @@ def test_teams_fine_tune_promote_roll_back_and_cancel_without_a_worker_restart(l
     assert version == done_a["model"]
     version_b, frame_b = next_run_model(b, frame_b, key_b)
     assert version_b == b.get("/models").json()["active"] != done_a["model"]
+    # a model whose blob is damaged in the database: the worker's next run falls back to the
+    # global default and /status says why
+    with sqlite3.connect(live_stack.tmp_path / "db.sqlite3") as db:
+        db.execute("UPDATE registry_forecastmodel SET blob = substr(blob, 1, 1000) WHERE version = ?",
+                   (done_b["model"],))
+    assert b.post(f"/models/{done_b['model']}/activate").json() == {"active": done_b["model"]}
+    version_b, frame_b = next_run_model(b, frame_b, key_b)
+    assert version_b == shipped
+    fallback = b.get("/status").json()["model_fallback"]
+    assert fallback["wanted"] == done_b["model"] and fallback["used"] == shipped and "corrupt" in fallback["error"]
     # rollback to the global default
     assert a.post(f"/models/{shipped}/activate").json() == {"active": shipped}
     version, frame_a = next_run_model(a, frame_a, key_a)
