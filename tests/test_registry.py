@@ -194,6 +194,6 @@ def test_train_model_for_a_team_runs_a_job_to_a_backtested_model(team_a, team_b,
     assert model.team_id == team_a.team.id and model.state in ("candidate", "active")
     assert model.figures["servers"] == 3  # team a's servers only
     assert model.figures["active"]["version"] == shipped.version
-    assert model.description["fine_tuned_from"] == shipped.version
+    assert model.description["base"] == shipped.version and model.description["epochs_run"] >= 1
     assert blobs.sha256(model.blob) == model.sha256 and model.manifest["version"] == model.version
     assert not TrainingJob.objects.filter(team=team_b.team).exists()

@@ -104,16 +104,19 @@ def test_teams_fine_tune_promote_roll_back_and_cancel_without_a_worker_restart(l
     assert version == done_a["model"]
     version_b, frame_b = next_run_model(b, frame_b, key_b)
     assert version_b == b.get("/models").json()["active"] != done_a["model"]
-    # a model whose blob is damaged in the database: the worker's next run falls back to the
-    # global default and /status says why
+    # a model whose blob is damaged in the database (a copy of team a's, cut short, given to team
+    # b): the worker's next run falls back to the global default and /status says why
     with sqlite3.connect(live_stack.tmp_path / "db.sqlite3") as db:
-        db.execute("UPDATE registry_forecastmodel SET blob = substr(blob, 1, 1000) WHERE version = ?",
-                   (done_b["model"],))
-    assert b.post(f"/models/{done_b['model']}/activate").json() == {"active": done_b["model"]}
+        db.execute("INSERT INTO registry_forecastmodel (version, team_id, state, blob, sha256, size_bytes, manifest,"
+                   " description, figures, reason, created) SELECT 'team-b-damaged', (SELECT id FROM feeds_team"
+                   " WHERE slug = 'team-b'), 'candidate', substr(blob, 1, 1000), sha256, size_bytes, manifest,"
+                   " description, figures, reason, created FROM registry_forecastmodel WHERE version = ?",
+                   (done_a["model"],))
+    assert b.post("/models/team-b-damaged/activate").json() == {"active": "team-b-damaged"}
     version_b, frame_b = next_run_model(b, frame_b, key_b)
     assert version_b == shipped
     fallback = b.get("/status").json()["model_fallback"]
-    assert fallback["wanted"] == done_b["model"] and fallback["used"] == shipped and "corrupt" in fallback["error"]
+    assert fallback["wanted"] == "team-b-damaged" and fallback["used"] == shipped and "corrupt" in fallback["error"]
     # rollback to the global default
     assert a.post(f"/models/{shipped}/activate").json() == {"active": shipped}
     version, frame_a = next_run_model(a, frame_a, key_a)
