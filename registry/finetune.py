@@ -130,6 +130,11 @@ def train(job) -> str:
         model.blob, model.sha256, model.size_bytes = blob, blobs.sha256(blob), len(blob)
         model.manifest = candidate_manifest
         model.description = {**model.description, **result.summary}
+        current = active_for(job.team)
+        if figures["promote"] and current.version != base.version:  # someone chose another model meanwhile
+            figures["promote"] = False
+            figures["reason"] = (f"the team's active model changed to {current.version} during training; "
+                                 f"{figures['reason']} (against {base.version})")
         model.figures, model.reason, model.state = figures, figures["reason"], ForecastModel.CANDIDATE
         model.save()
         if figures["promote"]:

@@ -197,3 +197,14 @@ def test_train_model_for_a_team_runs_a_job_to_a_backtested_model(team_a, team_b,
     assert model.description["base"] == shipped.version and model.description["epochs_run"] >= 1
     assert blobs.sha256(model.blob) == model.sha256 and model.manifest["version"] == model.version
     assert not TrainingJob.objects.filter(team=team_b.team).exists()
+
+
+@pytest.mark.parametrize("candidate, active, promote, says", [
+    (0.80, 0.90, True, "11.1% better"), (0.89, 0.90, False, "not 2% better"), (1.01, 1.20, False, "seasonal naive")])
+def test_a_candidate_is_promoted_only_if_it_beats_seasonal_naive_and_the_active_model_by_the_margin(
+        candidate, active, promote, says, settings):
+    from registry.backtest import verdict
+
+    settings.ARGUS_PROMOTION_MARGIN = 0.02
+    decided, reason = verdict(candidate, active)
+    assert decided is promote and says in reason
