@@ -14,7 +14,7 @@ from core.params import reject_unknown
 from core.throttles import KeyRateThrottle
 
 from . import openapi
-from .jobs import JobConflict, NotEnoughHistory, cancel_job, job_document, start_job
+from .jobs import JobConflict, NotEnoughHistory, cancel_job, job_document, reap_stale_jobs, start_job
 from .models import ForecastModel, TrainingJob
 from .promotion import CannotActivate, activate, active_for
 
@@ -94,6 +94,7 @@ class JobView(APIView):
         return "admin" if self.request.method == "DELETE" else "read"
 
     def job(self, request, job_id):
+        reap_stale_jobs(request.auth.team)  # a job whose trainer died reads as failed, not running forever
         return TrainingJob.objects.select_related("model").filter(pk=job_id, team=request.auth.team).first()
 
     @extend_schema(summary="A training job: state, progress, log", responses={200: openapi.TrainingJobDocument, 404: Detail, **COMMON_ERRORS})

@@ -208,3 +208,16 @@ def test_a_candidate_is_promoted_only_if_it_beats_seasonal_naive_and_the_active_
     settings.ARGUS_PROMOTION_MARGIN = 0.02
     decided, reason = verdict(candidate, active)
     assert decided is promote and says in reason
+
+
+def test_a_running_job_whose_trainer_died_reads_as_failed_and_frees_the_team(client, team_a):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    store_history(team_a.team, servers=2, days=6)
+    job = TrainingJob.objects.create(team=team_a.team, max_minutes=5, days=6, state="running",
+                                     heartbeat=timezone.now() - timedelta(minutes=10))
+    body = client.get(f"/models/jobs/{job.pk}", **team_a.headers).json()
+    assert body["state"] == "failed" and "trainer stopped answering" in body["log"]
+    assert client.post("/models/train", {"max_minutes": 1, "days": 6}, format="json", **team_a.headers).status_code == 202
