@@ -36,6 +36,7 @@ class Choice:
     forecaster: object
     wanted: str | None  # the version the registry has active for the team (None: unknown)
     error: str | None = None  # why the wanted model is not the one used
+    sha256: str | None = None  # the checksum of the registry model used (None: the directory model)
 
 
 def active_versions(team_id) -> list:
@@ -65,7 +66,7 @@ class LoadedModels:
         errors = []
         for version, sha in candidates:
             try:
-                return Choice(self.get(version, sha), candidates[0][0], "; ".join(errors) or None)
+                return Choice(self.get(version, sha), candidates[0][0], "; ".join(errors) or None, sha)
             except (ValueError, DatabaseError) as e:
                 errors.append(f"{version}: {e}")
         return Choice(self.default, candidates[0][0] if candidates else None, "; ".join(errors) or None)
