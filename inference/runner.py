@@ -108,6 +108,8 @@ def forecast_chunk(team_id, snapshot, forecaster):
     )
     profiles = [profile_of(name) for name in inputs.names]
     ok = forecaster.history_ok(inputs.values)
+    if not ok.any():  # a chunk (or a shard) of servers that are all still warming up
+        return snapshot, inputs, profiles, ok, None, {}
     windows = inputs.values[ok]  # one copy of the servers with enough history
     names = [name for name, good in zip(inputs.names, ok) if good]
     states = load_states(team_id, names)

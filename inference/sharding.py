@@ -191,19 +191,26 @@ def run_sharded(team_id, run_id, servers, choice, worker: str) -> dict:
         log.info("team %s: resuming sharded run %s (tick %s)", team_id, run_id, plan.tick)
     forecaster = choice.forecaster if choice.forecaster.version == plan.model["version"] else None
     client = get_redis()
-    while True:
-        index = claim(plan, run_id, worker)
-        if index == RUN_GONE:
-            raise RunGone(plan)
-        if index >= 0:
-            forecaster = forecaster or model_for(plan)
-            compute_shard(plan, index, forecaster, run_id, worker)
-        elif client.scard(plan.keys.done) >= plan.shards:
-            break
-        else:
-            time.sleep(WAIT_SECONDS)  # other workers hold the remaining shards
-    results, known = read_parts(plan)
-    summary = publish_run(RunHead(team_id, plan.tick, plan.generated_at, plan.model, started), results, known)
+    try:
+        while True:
+            index = claim(plan, run_id, worker)
+            if index == RUN_GONE:
+                raise RunGone(plan)
+            if index >= 0:
+                forecaster = forecaster or model_for(plan)
+                compute_shard(plan, index, forecaster, run_id, worker)
+            elif client.scard(plan.keys.done) >= plan.shards:
+                break
+            else:
+                time.sleep(WAIT_SECONDS)  # other workers hold the remaining shards
+        results, known = read_parts(plan)
+        summary = publish_run(RunHead(team_id, plan.tick, plan.generated_at, plan.model, started), results, known)
+    except Exception:
+        # the run failed (its task is not redone, as a whole run's is not): its shards still
+        # queued find no plan and do nothing. A killed coordinator never gets here: its plan
+        # stays for the redelivered task to resume.
+        client.delete(*plan.keys.all)
+        raise
     client.delete(*plan.keys.all)
     summary["models"] = sorted({r.model for r in results})
     return summary
