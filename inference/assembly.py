@@ -16,7 +16,7 @@ written by the part that forecast the server; they need nothing from the merge."
 import json
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 from django.conf import settings
@@ -68,8 +68,7 @@ class ShardResult:
     newest: int | None  # the newest slot of every server read (None: no server read)
     model: str  # the model version that forecast it
     seconds: float
-    worker: str = ""
-    extra: dict = field(default_factory=dict)
+    worker: str = ""  # the process that computed it (inference.worker.worker_id), "" for this one
 
     @classmethod
     def of(cls, bodies, servers, alerts, insufficient, newest, model, seconds):

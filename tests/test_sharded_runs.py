@@ -7,7 +7,6 @@ import time
 
 import numpy as np
 import pytest
-import redis
 import requests
 
 from core import keys
