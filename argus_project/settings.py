@@ -278,6 +278,13 @@ ARGUS_INFERENCE_CHUNK = env_int("ARGUS_INFERENCE_CHUNK", 128)
 # Servers a run reads, aligns and forecasts at a time: a worker holds the arrays of one chunk
 # (about 20 KB a server before forecasting), not of the whole fleet.
 ARGUS_RUN_CHUNK = env_int("ARGUS_RUN_CHUNK", 1024)
+# Sharded runs (inference.sharding): a team with more servers than this has its run split into
+# shards of this many servers, forecast by any free inference workers in parallel and merged into
+# one document; a smaller team runs in one task. 0 never splits. A shard's part travels through
+# Redis in one call of about 35 KB a server.
+ARGUS_SHARD_SERVERS = env_int("ARGUS_SHARD_SERVERS", 2000)
+if ARGUS_SHARD_SERVERS < 0:
+    raise ImproperlyConfigured("ARGUS_SHARD_SERVERS must be 0 (never split) or a number of servers")
 # A server whose newest point lags the team's newest by more than this (data time) is stale.
 ARGUS_STALE_SECONDS = env_int("ARGUS_STALE_SECONDS", 3600)
 # Gaps up to this many seconds are filled; longer ones mark the server as gappy.

@@ -17,6 +17,15 @@ one Redis Cluster shard and every multi-key script of a team stays on that shard
                       (core.key_usage; counted by the rate-limit script, no extra round trip)
   run:queued     set while a prediction run is queued; run:lock the running task's id
                  (inference.dispatch)
+  run:<run>:plan, run:<run>:claims, run:<run>:parts, run:<run>:done
+                 one sharded run (inference.sharding; <run> is its coordinator's task id): the
+                 plan (hash: the run's head and each shard's servers), who holds which shard
+                 (hash: shard -> lease end, holder, worker), the parts stored so far (hash:
+                 "p:<shard>" entries, "m:<shard>" the rest, about 35 KB a server) and which
+                 shards are done (set). All four expire with the plan (ARGUS_RUN_TIME_LIMIT + a
+                 minute) and are deleted once the run's document is published
+  run:stats      the team's last run in figures: each shard's servers, seconds and worker, the
+                 merge's seconds (inference.assembly)
   predictions, alerts, predictions:meta   the cached documents (inference.cache)
   seasonal:<server>   a server's daily profile and blend weights (inference.seasonal_state)
   history:stream      stream: every accepted point, one entry per batch, appended by the batch's
@@ -100,6 +109,7 @@ class TeamKeys:
         self.window_prefix = self.prefix + "w:"
         self.run_queued = self.prefix + "run:queued"
         self.run_lock = self.prefix + "run:lock"
+        self.run_stats = self.prefix + "run:stats"
         self.predictions = self.prefix + "predictions"
         self.alerts = self.prefix + "alerts"
         self.predictions_meta = self.prefix + "predictions:meta"
@@ -124,6 +134,9 @@ class TeamKeys:
         a team id is a number and the installation prefix is checked in settings)."""
         return self.prefix + "*"
 
+    def shard_run(self, run_id: str) -> "ShardRunKeys":
+        return ShardRunKeys(f"{self.prefix}run:{run_id}:")
+
     def window(self, server_name: str) -> str:
         return self.window_prefix + server_name
 
@@ -145,6 +158,20 @@ class TeamKeys:
     def window_meta(self) -> list:
         """The three keys every window script takes first (core/lua/window_prune.lua)."""
         return [self.meta, self.seen, self.counts]
+
+
+class ShardRunKeys:
+    """The keys of one sharded run of a team (inference.sharding)."""
+
+    def __init__(self, prefix: str):
+        self.plan = prefix + "plan"
+        self.claims = prefix + "claims"
+        self.parts = prefix + "parts"
+        self.done = prefix + "done"
+
+    @property
+    def all(self) -> list:
+        return [self.plan, self.claims, self.parts, self.done]
 
 
 def team(team_id) -> TeamKeys:

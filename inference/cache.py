@@ -21,13 +21,18 @@ WRITE_IF_NEWER = lua("cache_write")
 
 def store_predictions(team_id, document: dict, alerts: dict) -> bool:
     """Writes both documents atomically; False if a newer tick is already stored."""
-    team = keys.team(team_id)
     # allow_nan=False: a NaN or infinity would make the served document invalid JSON; the run
     # fails loudly instead (and the previous document stays).
-    args = [json.dumps(document, separators=(",", ":"), allow_nan=False),
-            json.dumps(alerts, separators=(",", ":"), allow_nan=False),
-            document["tick"], document["generated_at"], document["model"]["version"],
-            settings.ARGUS_PREDICTIONS_TTL]
+    return store_predictions_json(team_id, json.dumps(document, separators=(",", ":"), allow_nan=False),
+                                  json.dumps(alerts, separators=(",", ":"), allow_nan=False),
+                                  document["tick"], document["generated_at"], document["model"]["version"])
+
+
+def store_predictions_json(team_id, document, alerts, tick, generated_at, model_version) -> bool:
+    """As store_predictions, for documents already serialised (inference.assembly builds them as
+    bytes from the run's parts)."""
+    team = keys.team(team_id)
+    args = [document, alerts, tick, generated_at, model_version, settings.ARGUS_PREDICTIONS_TTL]
     return bool(run_script(WRITE_IF_NEWER, [team.predictions, team.alerts, team.predictions_meta], args))
 
 

@@ -13,22 +13,29 @@ from . import derived
 ALERT_FIELDS = ("server_name", "metric", "level", "risk_score", "message", "time_to_issue", "minutes_to_issue", "since")
 
 
+def server_row(name, entry) -> dict:
+    """One server's line of the fleet view, from its prediction entry (a run makes it with the
+    entry, staleness included once the merge has judged it: inference.assembly)."""
+    return {
+        "name": name,
+        "profile": entry["profile"],
+        "level": entry["alert"]["level"],
+        "score": entry["risk_score"],
+        "cpu": entry["display_metrics"].get("cpu_pct"),
+        "mem": entry["display_metrics"].get("mem_pct"),
+        "disk": entry["display_metrics"].get("disk_pct"),
+        "status": entry["display_metrics"].get("status"),
+        "last_point": entry["last_point"],
+        "stale": entry.get("stale", False),
+    }
+
+
 def fleet_view(document) -> dict:
-    servers = [
-        {
-            "name": name,
-            "profile": entry["profile"],
-            "level": entry["alert"]["level"],
-            "score": entry["risk_score"],
-            "cpu": entry["display_metrics"].get("cpu_pct"),
-            "mem": entry["display_metrics"].get("mem_pct"),
-            "disk": entry["display_metrics"].get("disk_pct"),
-            "status": entry["display_metrics"].get("status"),
-            "last_point": entry["last_point"],
-            "stale": entry["stale"],
-        }
-        for name, entry in document["predictions"].items()
-    ]
+    return view_of(document, [server_row(name, entry) for name, entry in document["predictions"].items()])
+
+
+def view_of(document, servers: list) -> dict:
+    """The fleet view from a document's head (everything but its predictions) and the servers' rows."""
     waiting = [{"name": name, "profile": profile_of(name), "points": points}
                for name, points in document.get("insufficient_history", {}).items()]
     return {
@@ -44,9 +51,9 @@ def fleet_view(document) -> dict:
     }
 
 
-def store_fleet_view(team_id, document):
+def store_fleet_view(team_id, tick, view):
     """Called by a run once its document is stored."""
-    derived.store(keys.team(team_id).fleet_view, document["tick"], fleet_view(document))
+    derived.store(keys.team(team_id).fleet_view, tick, view)
 
 
 def read_fleet_view(team_id):

@@ -10,6 +10,7 @@ class Choice:
     forecaster: object
     wanted: str | None  # the version the team should use (None: unknown)
     error: str | None = None  # why the wanted model is not the one used
+    sha256: str | None = None  # the registry checksum of the model used (None: the directory model)
 
 
 class DirectoryModel:

@@ -3,7 +3,7 @@
 Staleness is judged in data time (a server whose newest point lags the team's newest by more
 than ARGUS_STALE_SECONDS), so backfilled or replayed data works; the wall-clock age of each
 server's last point is reported beside it."""
-import logging
+import json
 import time
 from dataclasses import dataclass
 
@@ -14,15 +14,14 @@ from core.times import iso
 from feeds.schema import METRICS, SLOT_SECONDS, SLOTS_PER_DAY, STATUSES, cpu_pct_from_idle, profile_of
 from feeds.windows import RECORD, Snapshot, list_servers, read_server_windows
 
-from . import accuracy, cache, seasonal
-from .alert_timeline import advance_timeline
-from .fleet_view import store_fleet_view
+from . import accuracy, seasonal
+from .assembly import RunHead, ServerPart, ShardResult, model_of, publish_run
+from .fleet_view import server_row
 from .model.features import TARGETS, target_array
-from .scoring import fleet_probability, score_server
+from .scoring import score_server
 from .seasonal_state import load_states, save_states
 from .trend import connection_lines, raise_for_trends
 
-log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -68,35 +67,33 @@ def fill_short_gaps(window: np.ndarray, max_fill: int) -> bool:
     return bool((gap_lengths > max_fill).any())
 
 
-def run_team_predictions(team_id, forecaster, chunk=None) -> dict:
-    """Runs the model for every server of the team with enough history and caches the result.
-    Returns the summary (for logs and tests).
+def run_team_predictions(team_id, forecaster, chunk=None, servers=None) -> dict:
+    """Runs the model for every server of the team with enough history and caches the result,
+    in this process (a team of up to ARGUS_SHARD_SERVERS servers; larger teams are split across
+    workers by inference.sharding, which builds the document the same way). Returns the summary
+    (for logs and tests). `servers`: the team's ServerList if the caller has just read it."""
+    started = time.perf_counter()
+    servers = servers or list_servers(team_id)
+    run = RunHead(team_id, servers.tick, time.time(), model_of(forecaster), started)
+    result = forecast_servers(team_id, forecaster, servers.names, servers.arrivals_ms, run.generated_at, chunk)
+    return publish_run(run, [result], servers.names)
 
-    The fleet is read, aligned and forecast `chunk` servers at a time (ARGUS_RUN_CHUNK): a
-    worker holds the arrays of one chunk, about 35 KB a server (600 slots), never of the whole fleet."""
+
+def forecast_servers(team_id, forecaster, names, arrivals_ms, generated_at, chunk=None) -> ShardResult:
+    """Forecasts and scores the named servers (a whole team, or one shard of it) and returns the
+    part of the team's document they make up.
+
+    The servers are read, aligned and forecast `chunk` at a time (ARGUS_RUN_CHUNK): a worker
+    holds the arrays of one chunk, about 35 KB a server (600 slots), never of the whole fleet."""
     started = time.perf_counter()
     chunk = chunk or settings.ARGUS_RUN_CHUNK
-    servers = list_servers(team_id)
-    generated_at = time.time()
     parts = DocumentParts(forecaster)
-    for names in (servers.names[i:i + chunk] for i in range(0, len(servers.names), chunk)):
-        windows = read_server_windows(team_id, names)
+    for start in range(0, len(names), chunk):
+        windows = read_server_windows(team_id, names[start:start + chunk])
         if windows:
-            snapshot = Snapshot(servers.tick, servers.updated_ms, windows,
-                                {name: servers.arrivals_ms[name] for name in windows})
+            snapshot = Snapshot(0, 0, windows, {name: arrivals_ms[name] for name in windows})
             parts.add(*forecast_chunk(team_id, snapshot, forecaster), generated_at)
-    if not parts.end_slots:
-        return {"tick": servers.tick, "servers": 0, "stored": False}
-    document, alerts = parts.assemble(servers.tick, generated_at, settings.ARGUS_STALE_SECONDS // SLOT_SECONDS)
-    advance_timeline(team_id, servers.tick, servers.names, parts.scores, alerts["alerts"], max(parts.end_slots.values()))
-    document["compute_seconds"] = round(time.perf_counter() - started, 3)
-    stored = cache.store_predictions(team_id, document, alerts)
-    if stored:
-        store_fleet_view(team_id, document)
-    log.info("team %s tick %s: %d servers forecast, %d alerts, %.2fs%s", team_id, servers.tick,
-             len(document["predictions"]), alerts["count"], document["compute_seconds"],
-             "" if stored else " (newer kept)")
-    return {"tick": servers.tick, "servers": len(document["predictions"]), "stored": stored, **document["summary"]}
+    return parts.export(seconds=time.perf_counter() - started)
 
 
 def forecast_chunk(team_id, snapshot, forecaster):
@@ -107,10 +104,12 @@ def forecast_chunk(team_id, snapshot, forecaster):
         snapshot,
         slots=max(settings.ARGUS_WINDOW_SLOTS, forecaster.max_encoder),
         max_fill_slots=settings.ARGUS_MAX_FILL_SECONDS // SLOT_SECONDS,
-        stale_slots=settings.ARGUS_STALE_SECONDS // SLOT_SECONDS,  # within the chunk; redone in assemble()
+        stale_slots=settings.ARGUS_STALE_SECONDS // SLOT_SECONDS,  # within the chunk; judged again at the merge
     )
     profiles = [profile_of(name) for name in inputs.names]
     ok = forecaster.history_ok(inputs.values)
+    if not ok.any():  # a chunk (or a shard) of servers that are all still warming up
+        return snapshot, inputs, profiles, ok, None, {}
     windows = inputs.values[ok]  # one copy of the servers with enough history
     names = [name for name, good in zip(inputs.names, ok) if good]
     states = load_states(team_id, names)
@@ -126,14 +125,16 @@ def forecast_chunk(team_id, snapshot, forecaster):
 
 
 class DocumentParts:
-    """The team's documents, collected chunk by chunk: per-server entries and scores, and each
-    server's newest slot, so that staleness (a lag behind the whole team's newest point) is
-    judged once every chunk is in."""
+    """One shard's part of the team's documents (the whole team when it is not split), collected
+    chunk by chunk. Each server's entry is serialised as soon as it is made (a JSON string is a
+    tenth of the memory of the dict, and the merge then only joins bytes); what the merge needs
+    to judge staleness against the whole team, sum up the fleet and advance the alert timeline
+    is kept beside it in `servers` (inference.assembly)."""
 
     def __init__(self, forecaster):
         self.forecaster = forecaster
-        self.predictions, self.alerts, self.insufficient, self.scores = {}, [], {}, []
-        self.end_slots = {}  # server -> newest slot, every server read
+        self.bodies, self.servers, self.alerts, self.insufficient = [], [], [], {}
+        self.newest = None  # the newest slot of every server read, with enough history or not
 
     def add(self, snapshot, inputs, profiles, ok, forecasts, lines, generated_at):
         forecaster = self.forecaster
@@ -141,17 +142,17 @@ class DocumentParts:
         p50 = forecaster.quantiles.index(0.5)
         current = target_array(inputs.last_records["values"])  # [n, targets]
         steps = np.arange(1, forecaster.horizon + 1) * SLOT_SECONDS
-        self.end_slots.update(zip(inputs.names, inputs.end_slots.tolist()))
+        newest = int(inputs.end_slots.max())
+        self.newest = newest if self.newest is None else max(self.newest, newest)
         for k, i in enumerate(np.flatnonzero(ok)):
             name, profile = inputs.names[i], profiles[i]
             forecast = forecasts[k]
             server_lines = {metric: (now[k], line[k]) for metric, (now, line) in lines.items()}
             score = score_server(name, profile, current[i], forecast, forecaster.quantiles, server_lines)
-            self.scores.append((name, score))
             self.alerts.extend(score.problems)
             last = inputs.last_records[i]
             rounded = np.round(forecast, 2)
-            self.predictions[name] = {
+            entry = {
                 "risk_score": int(round(score.risk)),
                 "profile": profile,
                 "alert": score.alert,
@@ -166,41 +167,21 @@ class DocumentParts:
                 "risks": score.metrics,
                 "last_point": iso(inputs.end_slots[i] * SLOT_SECONDS),
                 "last_received_age_seconds": round(generated_at - snapshot.arrivals_ms[name] / 1000, 1),
-                "stale": False,  # set in assemble()
-                "gaps": bool(inputs.gaps[i]),
+                # "stale" and "gaps" follow, written by the merge (inference.assembly)
             }
+            # allow_nan=False: a NaN or infinity would make the served document invalid JSON; the
+            # run fails loudly instead (and the previous document stays)
+            self.bodies.append(json.dumps(entry, separators=(",", ":"), allow_nan=False))
+            self.servers.append(ServerPart(
+                name, int(inputs.end_slots[i]), bool(inputs.gaps[i]), score.risk, score.alert["level"],
+                score.prob_30m, score.prob_8h, {metric: m["risk"] for metric, m in score.metrics.items()},
+                server_row(name, entry)))
         for i in np.flatnonzero(~ok):
             self.insufficient[inputs.names[i]] = int(np.isfinite(inputs.values[i, :, 0]).sum())
 
-    def assemble(self, tick, generated_at, stale_slots):
-        newest = max(self.end_slots.values())
-        for name, entry in self.predictions.items():
-            entry["stale"] = newest - self.end_slots[name] > stale_slots
-        alerts = sorted(self.alerts, key=lambda a: (-a["risk_score"], a["server_name"]))
-        scores = [score for _, score in self.scores]
-        levels = [s.alert["level"] for s in scores]
-        summary = {
-            "total_servers": len(scores),
-            **{level: levels.count(level) for level in ("critical", "warning", "degraded", "healthy")},
-            "fleet_health": round(float(np.mean([100 - s.risk for s in scores])), 1) if scores else 100.0,
-            "prob_30m": round(fleet_probability([s.prob_30m for s in scores]), 4),
-            "prob_8h": round(fleet_probability([s.prob_8h for s in scores]), 4),
-            "stale_servers": sum(entry["stale"] for entry in self.predictions.values()),
-            "insufficient_history": len(self.insufficient),
-        }
-        timestamp = iso(generated_at)
-        document = {
-            "timestamp": timestamp,
-            "generated_at": round(generated_at, 3),
-            "data_timestamp": iso(newest * SLOT_SECONDS),
-            "tick": tick,
-            "model": {"version": self.forecaster.version, "device": self.forecaster.device},
-            "summary": summary,
-            "predictions": dict(sorted(self.predictions.items())),
-            "alerts": alerts,
-            "insufficient_history": dict(sorted(self.insufficient.items())),
-        }
-        return document, {"timestamp": timestamp, "tick": tick, "count": len(alerts), "alerts": alerts}
+    def export(self, seconds: float) -> ShardResult:
+        return ShardResult.of(self.bodies, self.servers, self.alerts, self.insufficient, self.newest,
+                              self.forecaster.version, seconds)
 
 
 def display_metrics(record) -> dict:

@@ -56,6 +56,11 @@ def loaded_models():
     return _models
 
 
+def worker_id() -> str:
+    """This process's name in the heartbeats ("host:pid")."""
+    return _worker_id
+
+
 def serves_predictions() -> bool:
     """False in a trainer process (bin/worker with WORKER_QUEUES=training): it needs no
     serving model, and its pool process must not hold one beside the model it trains."""

@@ -61,7 +61,7 @@ class LoadedModels:
             return Choice(self.default, self.default.version)
         version, sha = own
         try:
-            return Choice(self.get(version, sha), version)
+            return Choice(self.get(version, sha), version, sha256=sha)
         except (ValueError, DatabaseError) as e:
             return Choice(self.default, version, f"{version}: {e}")
 
