@@ -43,9 +43,9 @@ def outcome_of(state, retval) -> str:
     return "redis_unavailable" if isinstance(retval, BaseException) and redis_unavailable(retval) else "failed"
 
 
-def increments(outcome: str, seconds: float, servers) -> Counter:
+def increments(outcome: str, seconds: float, servers, shards: int = 1) -> Counter:
     """The hash fields one run adds to. Buckets are stored cumulative (as exposed)."""
-    fields = Counter({f"runs:{outcome}": 1, "shards": 1, "duration:count": 1, "duration:sum": seconds})
+    fields = Counter({f"runs:{outcome}": 1, "shards": shards, "duration:count": 1, "duration:sum": seconds})
     fields.update({f"duration:le:{b}": 1 for b in DURATION_BUCKETS if seconds <= b})
     if servers:
         fields.update({"servers:count": 1, "servers:sum": servers})
@@ -53,9 +53,9 @@ def increments(outcome: str, seconds: float, servers) -> Counter:
     return fields
 
 
-def record_run(outcome: str, seconds: float, servers=None):
+def record_run(outcome: str, seconds: float, servers=None, shards: int = 1):
     with _unsent_lock:
-        fields = increments(outcome, seconds, servers) + _unsent
+        fields = increments(outcome, seconds, servers, shards) + _unsent
         _unsent.clear()
     try:
         pipe = get_redis().pipeline(transaction=True)  # one consistent step: a scrape never sees half a run
@@ -86,7 +86,8 @@ def _run_finished(sender=None, task_id=None, retval=None, state=None, **kwargs):
     if state == "RETRY" or started is None:
         return  # another run of the team held the lock: this task waits its turn, it ran nothing
     servers = retval.get("servers") if state == "SUCCESS" else None
-    record_run(outcome_of(state, retval), time.perf_counter() - started, servers)
+    shards = (retval.get("shards") or 1) if state == "SUCCESS" else 1  # a sharded run has several
+    record_run(outcome_of(state, retval), time.perf_counter() - started, servers, shards)
 
 
 class RunCollector:
@@ -111,7 +112,7 @@ def run_families(counters: dict):
     for outcome in OUTCOMES:
         runs.add_metric([outcome], counters.get(f"runs:{outcome}", 0))
     yield runs
-    yield CounterMetricFamily("argus_run_shards", "Shards of prediction runs run (a run is one shard today).",
+    yield CounterMetricFamily("argus_run_shards", "Shards of prediction runs merged (a run of a team up to ARGUS_SHARD_SERVERS servers is one).",
                               value=counters.get("shards", 0))
     yield histogram("argus_run_duration_seconds", "Time a prediction run took, start to stored document.",
                     counters, "duration", DURATION_BUCKETS)

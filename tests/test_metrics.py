@@ -155,14 +155,14 @@ def test_a_redis_outage_is_counted_and_the_scrape_still_answers(client, scrape, 
 
 def test_runs_are_counted_in_redis_with_their_duration_and_servers(scrape, redis_client):
     run_metrics.record_run("stored", 1.7, servers=45)
-    run_metrics.record_run("superseded", 0.3, servers=1000)
+    run_metrics.record_run("superseded", 0.3, servers=1000, shards=8)  # a sharded run
     run_metrics.record_run("failed", 12.0)
     samples = scrape()
     assert value(samples, "argus_runs_total", outcome="stored") == 1
     assert value(samples, "argus_runs_total", outcome="superseded") == 1
     assert value(samples, "argus_runs_total", outcome="failed") == 1
     assert value(samples, "argus_runs_total", default=None, outcome="empty") == 0
-    assert value(samples, "argus_run_shards_total") == 3
+    assert value(samples, "argus_run_shards_total") == 10
     assert value(samples, "argus_run_duration_seconds_count") == 3
     assert value(samples, "argus_run_duration_seconds_sum") == pytest.approx(14.0)
     assert value(samples, "argus_run_duration_seconds_bucket", le="0.5") == 1
