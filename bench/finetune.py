@@ -83,7 +83,7 @@ def fine_tune(args) -> dict:
         print(f"  backtest on the last {figures['held_out_days']} days (never trained on), MAE / seasonal naive's:")
         print(f"    shipped model (baseline)  {act['relative_mase']:.3f}   coverage {act['coverage_80']:.2f}")
         print(f"    fine-tuned                {cand['relative_mase']:.3f}   coverage {cand['coverage_80']:.2f}"
-              f"   ({1 - cand['relative_mase'] / act['relative_mase']:+.1%} error)")
+              f"   ({1 - cand['relative_mase'] / act['relative_mase']:.1%} lower error)")
         print(f"  verdict: {'activated' if figures['promote'] else 'kept as a candidate'}: {figures['reason']}")
     return {"state": state, "seconds": round(seconds, 1), "figures": figures, "description": model.description}
 

@@ -47,7 +47,8 @@ def series_class(y: np.ndarray) -> str:
         return "trending"
 
     def lag_corr(k):
-        return float(np.corrcoef(y[:-k], y[k:])[0, 1])
+        with np.errstate(invalid="ignore", divide="ignore"):  # a constant stretch: NaN, not daily
+            return float(np.corrcoef(y[:-k], y[k:])[0, 1])
 
     if lag_corr(SEASON) >= 0.5:
         return "smooth daily" if lag_corr(1) >= 0.8 else "noisy daily"
