@@ -4,8 +4,8 @@ In-process tests (this process's own counters) check the token, the parse and th
 with traffic; the live ones check what only real processes show: several gunicorn workers
 summed into one answer, and prediction runs done by a real Celery worker."""
 import time
-from datetime import datetime, timedelta
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
