@@ -65,19 +65,27 @@ def keep_lease(team_id, task_id):
     """Renews the run's lease every third of ARGUS_RUN_LEASE while the block runs. A renewal
     that fails (Redis unreachable) is retried at the next beat; if the lease ran out meanwhile,
     another run may start, which is harmless: the cache keeps the newest tick."""
+    with renewing(lambda: renew_lease(team_id, task_id), f"team {team_id}: run {task_id}"):
+        yield
+
+
+@contextmanager
+def renewing(renew, what: str):
+    """Calls renew() every third of ARGUS_RUN_LEASE while the block runs, in a thread; logs when
+    it returns False (the lease was lost) or Redis cannot answer (retried at the next beat)."""
     done = threading.Event()
 
     def beat():
         while not done.wait(settings.ARGUS_RUN_LEASE / 3):
             try:
-                if not renew_lease(team_id, task_id):
-                    log.warning("team %s: run %s lost its lease", team_id, task_id)
+                if not renew():
+                    log.warning("%s lost its lease", what)
             except redis.RedisError as exc:
                 if not redis_unavailable(exc):
                     raise
-                log.warning("team %s: could not renew the run's lease (Redis unavailable)", team_id)
+                log.warning("%s could not renew its lease (Redis unavailable)", what)
 
-    thread = threading.Thread(target=beat, name=f"argus-lease-{team_id}", daemon=True)
+    thread = threading.Thread(target=beat, name=f"argus-lease {what}"[:60], daemon=True)
     thread.start()
     try:
         yield

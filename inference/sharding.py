@@ -35,7 +35,6 @@ that the run reports the fallback (registry.serving.report)."""
 import json
 import logging
 import math
-import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -47,9 +46,10 @@ from django.db import DatabaseError
 from kombu.exceptions import OperationalError
 
 from core import keys
-from core.redis import clock_arg, get_redis, lua, redis_unavailable, run_script
+from core.redis import clock_arg, get_redis, lua, run_script
 
 from .assembly import RunHead, ShardResult, model_of, publish_run
+from .dispatch import renewing
 from .runner import forecast_servers
 
 log = logging.getLogger(__name__)
@@ -142,25 +142,9 @@ def keep_claim(plan: Plan, index: int, holder: str, worker: str):
     dispatch.keep_lease does for the run's lock). A renewal Redis cannot answer is retried at
     the next beat; a lease lost meanwhile means the shard may be done twice, which is harmless:
     the first part stored wins."""
-    done = threading.Event()
-
-    def beat():
-        while not done.wait(settings.ARGUS_RUN_LEASE / 3):
-            try:
-                if claim(plan, holder, worker, index) != index:
-                    log.warning("team %s run %s: shard %d lost its lease", plan.team_id, plan.run_id, index)
-            except redis.RedisError as exc:
-                if not redis_unavailable(exc):
-                    raise
-                log.warning("team %s: could not renew a shard's lease (Redis unavailable)", plan.team_id)
-
-    thread = threading.Thread(target=beat, name=f"argus-shard-{plan.team_id}-{index}", daemon=True)
-    thread.start()
-    try:
+    with renewing(lambda: claim(plan, holder, worker, index) == index,
+                  f"team {plan.team_id} run {plan.run_id}: shard {index}"):
         yield
-    finally:
-        done.set()
-        thread.join()
 
 
 def compute_shard(plan: Plan, index: int, forecaster, holder: str, worker: str) -> int:
