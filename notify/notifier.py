@@ -54,6 +54,8 @@ def notify_team(team_id, am: Alertmanager | None = None, now=None) -> TeamResult
             if am.configured:
                 replaced += alertmanager_state.apply(entries, team.slug, batch, now)
             result.deliveries += queue_deliveries(team, batch, now)
+            if am.configured:  # kept before the batch leaves the outbox: a later failure loses no alert
+                alertmanager_state.write(team_id, entries)
             outbox.remove(team_id, len(batch))
             result.transitions += len(batch)
         if am.configured:

@@ -44,7 +44,10 @@ def notify_all():
     ids = list(Team.objects.order_by("id").values_list("id", flat=True))
     for i in range(0, len(ids), TEAMS_PER_QUERY):
         for team_id in outbox.pending_teams(ids[i:i + TEAMS_PER_QUERY]):
-            notifier.notify_team(team_id, am)  # a busy team is being notified right now
+            try:
+                notifier.notify_team(team_id, am)  # a busy team is being notified right now
+            except Exception:  # one team's failure must not stop the pass for the others
+                log.exception("team %s: notifier pass failed; retried at the next pass", team_id)
     if am.failed:
         log.warning("Alertmanager unreachable (%s); firing alerts are re-sent at the next pass", am.failed)
     counts = deliver_due(budget_seconds=0.75 * settings.ARGUS_NOTIFY_SECONDS)

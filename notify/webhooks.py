@@ -114,8 +114,10 @@ def attempt(delivery: WebhookDelivery, now: datetime) -> str | None:
     """One try of one delivery: "delivered", "retry", "failed", or None when another notifier
     took it first (claimed by moving its next attempt past this try's longest duration)."""
     claim = now + timedelta(seconds=2 * settings.ARGUS_NOTIFY_TIMEOUT + 5)
-    claimed = WebhookDelivery.objects.filter(pk=delivery.pk, status=WebhookDelivery.PENDING,
-                                             attempts=delivery.attempts).update(next_attempt=claim)
+    # next_attempt too: a second notifier that read the same row before this claim moved it
+    # matches nothing (attempts only changes once the POST is done)
+    claimed = WebhookDelivery.objects.filter(pk=delivery.pk, status=WebhookDelivery.PENDING, attempts=delivery.attempts,
+                                             next_attempt=delivery.next_attempt).update(next_attempt=claim)
     if not claimed:
         return None
     hook = delivery.webhook

@@ -46,6 +46,15 @@ class ForecastModelAdmin(ReadOnly, admin.ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).defer("blob")
 
+    def has_delete_permission(self, request, obj=None):
+        # an active model (a team's, or the global default) or one in training is never deleted
+        return obj is None or obj.state not in (ForecastModel.ACTIVE, ForecastModel.TRAINING)
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)  # a bulk delete would not ask the per-model question
+        return actions
+
     @admin.display(description="backtest (MAE / seasonal naive's)")
     def backtest(self, model):
         figures = model.figures or {}

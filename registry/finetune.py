@@ -18,7 +18,7 @@ from feeds.schema import SLOTS_PER_DAY
 from . import blobs, jobs
 from .backtest import compare
 from .models import ForecastModel, TrainingJob
-from .promotion import activate, active_for
+from .promotion import activate, active_for, lock_team
 from .team_history import team_series
 
 log = logging.getLogger(__name__)
@@ -57,6 +57,23 @@ def claim(job_id):
         jobs.append_log(job, f"started: fine-tuning {base.version if base else '?'} on the last {job.days} days")
         job.save()
     return job
+
+
+def still_running(job) -> bool:
+    """Under the job row's lock: the job may still end well. A cancel asked for at the last moment
+    raises TrainingCancelled; a job ended meanwhile (reaped as stale) keeps its end, and its model
+    is marked failed."""
+    from inference.model.training import TrainingCancelled
+
+    current = TrainingJob.objects.select_for_update().get(pk=job.pk)
+    if current.cancel_requested:
+        raise TrainingCancelled()
+    if current.state != TrainingJob.RUNNING:
+        job.state = current.state
+        ForecastModel.objects.filter(pk=job.model_id, state=ForecastModel.TRAINING).update(
+            state=ForecastModel.FAILED, reason=f"the job was ended ({current.state}) while it ran")
+        return False
+    return True
 
 
 class Beat:
@@ -126,6 +143,9 @@ def train(job) -> str:
         figures = compare(candidate, active, series, held_out_days)
     beat.check()
     with transaction.atomic():
+        lock_team(job.team)  # no activation of the team's interleaves with this one
+        if not still_running(job):
+            return job.state
         model = ForecastModel.objects.select_for_update().get(pk=job.model_id)
         model.blob, model.sha256, model.size_bytes = blob, blobs.sha256(blob), len(blob)
         model.manifest = candidate_manifest

@@ -12,13 +12,18 @@ from .team_history import days_held
 
 TRAIN_TASK = "registry.tasks.train_team_model"
 LOG_LINES = 200  # a job keeps its newest log lines only
-STALE_SECONDS = 180  # a running job without a heartbeat this long lost its trainer
+STALE_SECONDS = 300  # a running job without a heartbeat this long lost its trainer
 
 
 class JobConflict(Exception):
     def __init__(self, job):
-        super().__init__(f"job {job.pk} is {job.state} for this team; wait for it or cancel it")
+        super().__init__(f"job {job.pk} is {job.state} for this team; wait for it or cancel it" if job else
+                         "another job was started for this team at the same moment")
         self.job = job
+
+
+class BrokerUnavailable(Exception):
+    pass
 
 
 class NotEnoughHistory(Exception):
@@ -36,8 +41,12 @@ def start_job(team, max_minutes: float, days: int, requested_by: str = "") -> Tr
     job = create_job(team, max_minutes, days, requested_by)
     # the budget bounds training; reading history and the two backtests get as long again, at least 10 minutes
     limit = int(max_minutes * 60 * 2 + 600)
-    transaction.on_commit(lambda: current_app.send_task(
-        TRAIN_TASK, args=[job.pk], queue="training", time_limit=limit, soft_time_limit=limit - 30))
+    try:
+        current_app.send_task(TRAIN_TASK, args=[job.pk], queue="training", time_limit=limit,
+                              soft_time_limit=limit - 30)
+    except Exception as e:  # the broker (Redis) is unreachable: no job waits for a task that never comes
+        finish(job, TrainingJob.FAILED, "could not be queued: the broker is unreachable")
+        raise BrokerUnavailable(str(e)) from e
     return job
 
 
@@ -90,14 +99,17 @@ def reap_stale_jobs(team=None) -> int:
     return reaped
 
 
-def finish(job: TrainingJob, state: str, message: str):
-    """Ends the job (and a model it was training) in `state`, with the message logged."""
-    job.state, job.finished = state, timezone.now()
+def finish(job: TrainingJob, state: str, message: str) -> bool:
+    """Ends the job (and a model it was training) in `state`, with the message logged, unless it
+    has ended already (reaped, or cancelled while queued): False then, and nothing changes."""
     append_log(job, message)
-    job.save(update_fields=["state", "finished", "log", "progress"])
-    if job.model_id and state in (TrainingJob.FAILED, TrainingJob.CANCELLED):
+    ended = TrainingJob.objects.filter(pk=job.pk, state__in=TrainingJob.OPEN).update(
+        state=state, finished=timezone.now(), log=job.log, progress=job.progress)
+    job.refresh_from_db(fields=["state", "finished", "log", "progress"])
+    if ended and job.model_id and state in (TrainingJob.FAILED, TrainingJob.CANCELLED):
         ForecastModel.objects.filter(pk=job.model_id, state=ForecastModel.TRAINING).update(
             state=state, reason=message)
+    return bool(ended)
 
 
 def append_log(job: TrainingJob, line: str):

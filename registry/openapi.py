@@ -13,7 +13,7 @@ class TrainingJobStarted(serializers.Serializer):
 
 class TrainingJobConflict(serializers.Serializer):
     detail = serializers.CharField()
-    job = serializers.IntegerField(help_text="The team's open job.")
+    job = serializers.IntegerField(allow_null=True, help_text="The team's open job (null: one was started at the same moment).")
 
 
 class TrainingJobDocument(serializers.Serializer):

@@ -17,6 +17,13 @@ def active_for(team):
     return own or models.filter(team=None, state=ForecastModel.ACTIVE).first()
 
 
+def lock_team(team):
+    """Serialises the team's activations (a team on the global default has no active row to lock)."""
+    from feeds.models import Team
+
+    Team.objects.select_for_update().filter(pk=team.pk).first()
+
+
 def activate(team, model: ForecastModel) -> ForecastModel:
     """Makes `model` (one of the team's trained models, or the global default) the team's
     active model; the team's previous own active model is retired."""
@@ -29,6 +36,7 @@ def activate(team, model: ForecastModel) -> ForecastModel:
     elif model.state not in ForecastModel.USABLE:
         raise CannotActivate(f"{model.version} is {model.state}: it holds no trained model")
     with transaction.atomic():
+        lock_team(team)
         (ForecastModel.objects.select_for_update().filter(team=team, state=ForecastModel.ACTIVE)
          .exclude(pk=model.pk).update(state=ForecastModel.RETIRED))
         if model.team_id is not None and model.state != ForecastModel.ACTIVE:

@@ -14,7 +14,7 @@ from core.params import reject_unknown
 from core.throttles import KeyRateThrottle
 
 from . import openapi
-from .jobs import JobConflict, NotEnoughHistory, cancel_job, job_document, reap_stale_jobs, start_job
+from .jobs import BrokerUnavailable, JobConflict, NotEnoughHistory, cancel_job, job_document, reap_stale_jobs, start_job
 from .models import ForecastModel, TrainingJob
 from .promotion import CannotActivate, activate, active_for
 
@@ -80,9 +80,12 @@ class TrainView(APIView):
         try:
             job = start_job(request.auth.team, float(minutes), days, requested_by=f"key {request.auth.prefix}")
         except JobConflict as e:
-            return Response({"detail": str(e), "job": e.job.pk}, status=409)
+            return Response({"detail": str(e), "job": e.job.pk if e.job else None}, status=409)
         except NotEnoughHistory as e:
             return Response({"detail": str(e)}, status=422)
+        except BrokerUnavailable:
+            return Response({"detail": "The training queue is unavailable; try again shortly"}, status=503,
+                            headers={"Retry-After": "30"})
         return Response({"job": job.pk}, status=202)
 
 

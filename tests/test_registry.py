@@ -221,3 +221,20 @@ def test_a_running_job_whose_trainer_died_reads_as_failed_and_frees_the_team(cli
     body = client.get(f"/models/jobs/{job.pk}", **team_a.headers).json()
     assert body["state"] == "failed" and "trainer stopped answering" in body["log"]
     assert client.post("/models/train", {"max_minutes": 1, "days": 6}, format="json", **team_a.headers).status_code == 202
+
+
+def test_a_job_ended_or_cancelled_while_it_finished_activates_nothing(team_a):
+    from django.db import transaction
+
+    from inference.model.training import TrainingCancelled
+    from registry.finetune import still_running
+
+    model = ForecastModel.objects.create(version="team-a-late", team=team_a.team, state="training")
+    job = TrainingJob.objects.create(team=team_a.team, max_minutes=1, days=6, state="running", model=model)
+    TrainingJob.objects.filter(pk=job.pk).update(cancel_requested=True)
+    with pytest.raises(TrainingCancelled), transaction.atomic():
+        still_running(job)
+    TrainingJob.objects.filter(pk=job.pk).update(cancel_requested=False, state="failed")  # reaped meanwhile
+    with transaction.atomic():
+        assert still_running(job) is False
+    assert job.state == "failed" and ForecastModel.objects.get(pk=model.pk).state == "failed"

@@ -51,7 +51,10 @@ class Bridge:
         """Checks every `every` seconds (on multiples of it, wall clock), forever or `checks` times."""
         done = 0
         while checks is None or done < checks:
-            self.tick()
+            try:
+                self.tick()
+            except Exception:  # an unexpected answer costs one tick, never the bridge
+                log.exception("tick failed; trying again at the next one")
             done += 1
             if checks is not None and done >= checks:
                 break
