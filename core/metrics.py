@@ -37,9 +37,9 @@ REQUEST_SECONDS = Histogram(
     ["endpoint"], registry=PROCESS_REGISTRY,
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30))
 REDIS_ERRORS = Counter(
-    "argus_redis_errors", "Redis unreachable, busy, out of memory or read-only: requests answered 503 (web), "
-    "scrapes that could not read Redis (scrape) and prediction runs failed by it (worker, counted in Redis once "
-    "it answers again).", ["where"], registry=PROCESS_REGISTRY)
+    "argus_redis_errors", "Redis unreachable, busy, out of memory or read-only: requests answered 503 (web) and "
+    "scrapes that could not read Redis (scrape); runs it failed are argus_runs{outcome=\"redis_unavailable\"}.",
+    ["where"], registry=PROCESS_REGISTRY)
 
 
 def multiprocess_dir():

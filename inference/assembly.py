@@ -6,8 +6,9 @@ here, once per run, from the whole fleet:
   - the summary (counts, fleet health, fleet probabilities) sums every server;
   - the alert timeline (timeline app) advances once, with every server's scores, so an alert of
     a server in one shard is never closed because another shard did not see it;
-  - the document, its alerts and its fleet view replace the cached ones whole, in one step
-    (inference.cache), so no reader ever sees half a fleet.
+  - the document and its alerts replace the cached ones whole, in one step (inference.cache),
+    so no reader ever sees half a fleet; the fleet view (the dashboard's) follows in a second
+    write, and a reader finding it behind rebuilds it (inference.derived).
 
 Each part carries its servers' entries already serialised (JSON text, one line each): joining
 bytes costs milliseconds where parsing and re-serialising a 10,000-server document cost
