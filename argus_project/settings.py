@@ -267,6 +267,9 @@ ARGUS_TRAIN_MAX_SERVERS = env_int("ARGUS_TRAIN_MAX_SERVERS", 200)
 ARGUS_TRAIN_BATCHES_PER_EPOCH = env_int("ARGUS_TRAIN_BATCHES_PER_EPOCH", 30)
 ARGUS_TRAIN_LEARNING_RATE = float(env_str("ARGUS_TRAIN_LEARNING_RATE", "0.001"))
 ARGUS_TRAINER_THREADS = env_int("ARGUS_TRAINER_THREADS", 1)
+# A team's newest non-active models whose weights are kept to roll back to (older ones keep
+# their row and figures; registry.retention).
+ARGUS_KEEP_MODELS = env_int("ARGUS_KEEP_MODELS", 10)
 if ARGUS_BACKTEST_DAYS < 1 or not 0 <= ARGUS_PROMOTION_MARGIN < 1:
     raise ImproperlyConfigured("ARGUS_BACKTEST_DAYS must be at least 1 and ARGUS_PROMOTION_MARGIN in [0, 1)")
 # "cuda", "cpu" or empty for automatic (CUDA when present).

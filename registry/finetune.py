@@ -19,6 +19,7 @@ from . import blobs, jobs
 from .backtest import compare
 from .models import ForecastModel, TrainingJob
 from .promotion import activate, active_for, lock_team
+from .retention import prune
 from .team_history import team_series
 
 log = logging.getLogger(__name__)
@@ -162,4 +163,5 @@ def train(job) -> str:
         job.progress = {**job.progress, "phase": "done", "eta_seconds": 0}
         jobs.finish(job, TrainingJob.SUCCEEDED,
                     f"{model.version}: {'activated' if figures['promote'] else 'kept as a candidate'}, {figures['reason']}")
+    prune(job.team)
     return job.state

@@ -35,6 +35,8 @@ def activate(team, model: ForecastModel) -> ForecastModel:
                                  f"{active_for(None).version if active_for(None) else 'none'}")
     elif model.state not in ForecastModel.USABLE:
         raise CannotActivate(f"{model.version} is {model.state}: it holds no trained model")
+    elif not model.size_bytes:
+        raise CannotActivate(f"{model.version}'s weights are no longer kept (ARGUS_KEEP_MODELS)")
     with transaction.atomic():
         lock_team(team)
         (ForecastModel.objects.select_for_update().filter(team=team, state=ForecastModel.ACTIVE)

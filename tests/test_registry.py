@@ -238,3 +238,18 @@ def test_a_job_ended_or_cancelled_while_it_finished_activates_nothing(team_a):
     with transaction.atomic():
         assert still_running(job) is False
     assert job.state == "failed" and ForecastModel.objects.get(pk=model.pk).state == "failed"
+
+
+def test_old_models_lose_their_weights_but_not_their_record(client, team_a, team_b, settings):
+    from registry.retention import prune
+
+    settings.ARGUS_KEEP_MODELS = 2
+    for i in range(4):
+        register_model(team_a, f"team-a-{i}", state="retired" if i < 3 else "candidate")
+    register_model(team_b, "team-b-0", state="retired")
+    assert prune(team_a.team) == (2, 0)
+    sizes = dict(ForecastModel.objects.filter(team=team_a.team).values_list("version", "size_bytes"))
+    assert [v for v, size in sorted(sizes.items()) if size] == ["team-a-2", "team-a-3"]  # the newest two
+    assert ForecastModel.objects.get(version="team-b-0").size_bytes > 0  # another team's untouched
+    response = client.post("/models/team-a-0/activate", **team_a.headers)
+    assert response.status_code == 409 and "no longer kept" in response.json()["detail"]
