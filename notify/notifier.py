@@ -49,14 +49,15 @@ def notify_team(team_id, am: Alertmanager | None = None, now=None) -> TeamResult
         entries = alertmanager_state.read(team_id) if am.configured else {}
         replaced = []
         for _ in range(DRAIN_BATCHES):
-            if not (batch := outbox.peek(team_id, DRAIN_BATCH)):
+            if not (raws := outbox.peek(team_id, DRAIN_BATCH)):
                 break
+            batch = outbox.decode(raws)
             if am.configured:
                 replaced += alertmanager_state.apply(entries, team.slug, batch, now)
             result.deliveries += queue_deliveries(team, batch, now)
             if am.configured:  # kept before the batch leaves the outbox: a later failure loses no alert
                 alertmanager_state.write(team_id, entries)
-            outbox.remove(team_id, len(batch))
+            outbox.remove(team_id, raws)
             result.transitions += len(batch)
         if am.configured:
             result.alertmanager = tell_alertmanager(team_id, am, entries, replaced, now)

@@ -9,13 +9,14 @@ from celery import current_app
 from django.conf import settings
 
 from core import keys
-from core.redis import get_redis
+from core.redis import get_redis, lua, run_script
 
 log = logging.getLogger(__name__)
 
 NOTIFY_TASK = "notify.tasks.notify_team"
 NOTIFY_QUEUE = "notify"
 QUEUED_TTL = 600  # seconds; a queued flag whose task was lost clears itself (beat drains meanwhile)
+REMOVE = lua("outbox_remove")
 
 
 def enqueue(team_id, transitions: list):
@@ -43,13 +44,19 @@ def task_started(team_id):
 
 
 def peek(team_id, count: int) -> list:
-    """The oldest `count` transitions, left in place until remove() (a notifier killed midway
+    """The oldest `count` entries (raw), left in place until remove() (a notifier killed midway
     leaves them for the next one)."""
-    return [json.loads(raw) for raw in get_redis().lrange(keys.team(team_id).notify_outbox, 0, count - 1)]
+    return get_redis().lrange(keys.team(team_id).notify_outbox, 0, count - 1)
 
 
-def remove(team_id, count: int):
-    get_redis().ltrim(keys.team(team_id).notify_outbox, count, -1)
+def decode(raws: list) -> list:
+    return [json.loads(raw) for raw in raws]
+
+
+def remove(team_id, raws: list) -> int:
+    """Removes the entries peek() gave, those still at the head: never a newer one that a run's
+    trim (an overflowing outbox) moved there meanwhile."""
+    return run_script(REMOVE, [keys.team(team_id).notify_outbox], raws)
 
 
 def pending_teams(team_ids: list) -> list:

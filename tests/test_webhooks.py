@@ -214,3 +214,18 @@ def test_old_deliveries_are_deleted(team_a, receiver, settings):
     finished = WebhookDelivery.objects.get().finished
     assert webhooks.delete_old_deliveries(finished + timedelta(days=6)) == 0
     assert webhooks.delete_old_deliveries(finished + timedelta(days=7, seconds=1)) == 1
+
+
+def test_a_trim_while_the_notifier_works_never_removes_a_transition_it_did_not_take(team_a, settings):
+    """The outbox overflows while a notifier holds a batch: the run's trim drops the oldest
+    entries (some of the batch), and the notifier's removal then takes only what is left of its
+    batch, not the newer transitions behind it."""
+    from notify import outbox
+
+    settings.ARGUS_NOTIFY_OUTBOX_MAX = 4
+    team_id = team_a.team.id
+    outbox.enqueue(team_id, [{"n": i} for i in range(4)])
+    raws = outbox.peek(team_id, 3)  # the notifier takes 0, 1, 2
+    outbox.enqueue(team_id, [{"n": 4}, {"n": 5}])  # a run meanwhile: 0 and 1 are trimmed away
+    assert outbox.remove(team_id, raws) == 1  # only 2 was still there
+    assert outbox.decode(outbox.peek(team_id, 10)) == [{"n": 3}, {"n": 4}, {"n": 5}]
