@@ -1,7 +1,7 @@
 """Shared test fixtures: a private real redis-server, two teams with keys, live stacks.
 
 Tiers: a test is `slow` when it starts gunicorn, Celery or browser processes or trains a model
-(it uses one of SLOW_FIXTURES, or is marked itself); `bin/test --fast` runs the rest in under 30 s."""
+(it uses one of SLOW_FIXTURES, or is marked itself); `bin/test --fast` runs the rest in about a minute."""
 
 import pytest
 import redis
