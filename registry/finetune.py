@@ -83,18 +83,18 @@ class Beat:
     def __init__(self, job, started: float):
         self.job, self.started = job, started
 
-    def report(self, progress: dict):
+    def report(self, progress: dict, log_line: str = None):
         budget = self.job.max_minutes * 60
         elapsed = time.monotonic() - self.started
         self.job.progress = {**self.job.progress, **progress, "elapsed_seconds": round(elapsed),
                              "eta_seconds": max(0, round(budget - elapsed))}
         self.job.heartbeat = timezone.now()
-        self.job.save(update_fields=["progress", "heartbeat"])
+        if log_line:
+            jobs.append_log(self.job, log_line)
+        self.job.save(update_fields=["progress", "heartbeat", "log"])
 
     def phase(self, name: str):
-        self.report({"phase": name})
-        jobs.append_log(self.job, name)
-        self.job.save(update_fields=["log"])
+        self.report({"phase": name}, log_line=name)
         self.check()
 
     def cancelled(self) -> bool:

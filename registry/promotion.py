@@ -31,8 +31,7 @@ def activate(team, model: ForecastModel) -> ForecastModel:
         raise CannotActivate("the model belongs to another team")  # callers look models up by team
     if model.team_id is None:
         if model.state != ForecastModel.ACTIVE:
-            raise CannotActivate(f"{model.version} is a retired global default; the current one is "
-                                 f"{active_for(None).version if active_for(None) else 'none'}")
+            raise CannotActivate(f"{model.version} is a retired global default; GET /models names the current one")
     elif model.state not in ForecastModel.USABLE:
         raise CannotActivate(f"{model.version} is {model.state}: it holds no trained model")
     elif not model.size_bytes:
